@@ -1,0 +1,197 @@
+//! The command line: clap derive types and nothing else.
+//!
+//! This module owns the names, help texts and value parsing of every flag. It performs no I/O:
+//! reading files, kubeconfigs and the environment happens later, in `config` and `request`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+/// The exit-code table shown at the end of `--help` (and kept in sync with the README and the
+/// man page, which are checked by tests).
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  the server answered 2xx
+  1  local problem: kubeconfig, credentials, input file, invalid combination
+  2  command-line usage error
+  3  the server answered 3xx (redirects are not followed)
+  4  the server answered 4xx
+  5  the server answered 5xx
+  6  could not reach the server: DNS, connection refused, timeout, proxy, connection cut
+  7  TLS failure: handshake, untrusted or mismatched certificate";
+
+const EXAMPLES: &str = "\
+Examples:
+  kcurl /version
+  kcurl /api/v1/namespaces/default/pods | jq -r '.items[].metadata.name'
+  kcurl -X DELETE /api/v1/namespaces/default/pods/web-0
+  kcurl -d @pod.json /api/v1/namespaces/default/pods
+  kcurl --context prod /readyz?verbose";
+
+/// curl for the Kubernetes API: one authenticated request from your kubeconfig, printed well.
+///
+/// kcurl reads the current kubeconfig context (or --server/--token), sends one authenticated
+/// request to PATH and prints the response. JSON is pretty-printed as it streams in, coloured only
+/// when stdout is a terminal; everything else is written through unchanged.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kcurl",
+    version,
+    about,
+    long_about,
+    after_help = EXIT_CODES,
+    after_long_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"),
+    max_term_width = 100
+)]
+pub struct Args {
+    /// API path (/api/v1/pods?limit=5) or full https:// URL.
+    ///
+    /// A path is appended to the cluster's server URL, keeping any path prefix the server URL
+    /// has (https://host/k8s/clusters/c-1 + /api → https://host/k8s/clusters/c-1/api). The query
+    /// string is kept as given. A full URL gets the cluster's credentials only when its scheme,
+    /// host and port are the cluster's; any other URL is sent without credentials, with a
+    /// notice on stderr.
+    #[arg(value_name = "PATH|URL")]
+    pub target: String,
+
+    /// HTTP method [default: GET, or POST when --data is given].
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// Request body: DATA as given, @FILE for a file's contents, @- for standard input.
+    ///
+    /// Sent with Content-Type: application/json unless a -H 'Content-Type: …' says otherwise.
+    #[arg(short = 'd', long, value_name = "DATA", allow_hyphen_values = true)]
+    pub data: Option<String>,
+
+    /// Extra request header 'Name: value' (repeatable).
+    ///
+    /// A header replaces kcurl's default of the same name (Accept, User-Agent, Content-Type,
+    /// Authorization). 'Name:' with nothing after the colon removes that default header.
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// Kubeconfig file to use instead of $KUBECONFIG or ~/.kube/config.
+    #[arg(long, value_name = "FILE", help_heading = "Kubeconfig")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context to use instead of current-context.
+    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig")]
+    pub context: Option<String>,
+
+    /// Kubeconfig cluster to use instead of the context's.
+    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig")]
+    pub cluster: Option<String>,
+
+    /// Kubeconfig user to use instead of the context's.
+    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig")]
+    pub user: Option<String>,
+
+    /// API server URL; overrides the cluster's server (works with no kubeconfig at all).
+    #[arg(short = 's', long, value_name = "URL", help_heading = "Connection")]
+    pub server: Option<String>,
+
+    /// Bearer token; replaces the kubeconfig user's token, token file and basic auth.
+    ///
+    /// A token on the command line is visible to other local users in the process list: prefer a
+    /// kubeconfig (token, tokenFile) for long-lived tokens.
+    #[arg(long, value_name = "TOKEN", help_heading = "Connection")]
+    pub token: Option<String>,
+
+    /// CA certificate file (PEM) to trust instead of the kubeconfig's.
+    #[arg(long, value_name = "FILE", help_heading = "Connection")]
+    pub certificate_authority: Option<PathBuf>,
+
+    /// Client certificate file (PEM) for TLS client authentication.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Connection",
+        requires = "client_key"
+    )]
+    pub client_certificate: Option<PathBuf>,
+
+    /// Client private key file (PEM: PKCS#1, PKCS#8 or SEC1) for --client-certificate.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Connection",
+        requires = "client_certificate"
+    )]
+    pub client_key: Option<PathBuf>,
+
+    /// Skip TLS certificate verification (dangerous: prints a warning every time).
+    ///
+    /// The server's identity is not checked, so credentials may be sent to an impostor.
+    #[arg(short = 'k', long, help_heading = "Connection")]
+    pub insecure: bool,
+
+    /// Seconds allowed for connecting: TCP, proxy and TLS handshake.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs,
+          help_heading = "Connection")]
+    pub connect_timeout: Duration,
+
+    /// Seconds allowed for the whole request, body included [default: no limit].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Connection")]
+    pub timeout: Option<Duration>,
+
+    /// When to colour JSON output.
+    ///
+    /// auto colours only when stdout is a terminal and neither NO_COLOR is set nor TERM=dumb.
+    #[arg(
+        long,
+        value_name = "WHEN",
+        default_value = "auto",
+        help_heading = "Output"
+    )]
+    pub color: ColorChoice,
+
+    /// Write the response body byte for byte: no pretty-printing, no colour.
+    #[arg(long, help_heading = "Output")]
+    pub raw: bool,
+}
+
+/// The `--color` choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal (and NO_COLOR is unset and TERM is not dumb).
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Parse a duration in (possibly fractional) seconds, as curl does: `10`, `0.5`.
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(format!("'{s}' must be a positive number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_parse_like_curl() {
+        assert_eq!(parse_secs("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-1").is_err());
+        assert!(parse_secs("ten").is_err());
+        assert!(parse_secs("inf").is_err());
+    }
+}

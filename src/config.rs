@@ -1,0 +1,230 @@
+//! The resolved target: kubeconfig selection plus command-line overrides, validated.
+//!
+//! Reads the kubeconfig (via `kubeconfig`), applies `--server`, `--token`,
+//! `--certificate-authority`, `--insecure` and friends the way kubectl's override flags do
+//! (client-go `DirectClientConfig.getCluster`), validates the cluster as client-go's
+//! `validateClusterInfo` does, and hands the request layer one [`Target`]. It reads CA files,
+//! but sends nothing.
+
+use std::path::PathBuf;
+
+use crate::auth::{self, Credentials, Overrides, Secret};
+use crate::cli::Args;
+use crate::error::{Error, Result};
+use crate::kubeconfig::{self, Kubeconfig, Selection, Sources, display_path};
+use crate::tls::{Roots, Settings};
+
+/// Where the configuration came from, for messages (and `-v` later).
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    pub kubeconfig: String,
+    pub context: Option<String>,
+    pub cluster: Option<String>,
+    pub user: Option<String>,
+}
+
+/// Everything needed to send one request to one cluster.
+#[derive(Debug)]
+pub struct Target {
+    /// The server URL without a trailing slash, e.g. `https://10.0.0.1:6443/k8s/clusters/c-1`.
+    pub server: String,
+    pub tls: Settings,
+    /// Why TLS verification is off, when it is (for the warning).
+    pub insecure_reason: Option<String>,
+    pub credentials: Credentials,
+    pub disable_compression: bool,
+    pub namespace: Option<String>,
+    pub provenance: Provenance,
+}
+
+/// Resolve the target from the command line and the kubeconfig files the environment names.
+pub fn resolve(args: &Args) -> Result<Target> {
+    if args.insecure && args.certificate_authority.is_some() {
+        return Err(Error::Usage(
+            "--insecure and --certificate-authority contradict each other; give one".to_string(),
+        ));
+    }
+    let sources = Sources::from_env(args.kubeconfig.clone());
+    let kubeconfig = kubeconfig::load(&sources)?;
+    resolve_with(args, &kubeconfig)
+}
+
+/// [`resolve`] against an already loaded kubeconfig.
+pub fn resolve_with(args: &Args, kc: &Kubeconfig) -> Result<Target> {
+    let selection = Selection {
+        context: args.context.clone(),
+        cluster: args.cluster.clone(),
+        user: args.user.clone(),
+    };
+    let selected = kc.select(&selection, args.server.is_some())?;
+    let cluster = selected.cluster.map(|c| &c.value);
+    let cluster_place = selected.cluster.map(|c| c.place("clusters"));
+
+    // Server.
+    let server = match (&args.server, cluster.and_then(|c| c.server.as_ref())) {
+        (Some(s), _) => normalize_server(s, "--server")?,
+        (None, Some(s)) if !s.is_empty() => normalize_server(
+            s,
+            &format!("{}.server", cluster_place.clone().unwrap_or_default()),
+        )?,
+        _ => {
+            return Err(Error::Config(match &cluster_place {
+                Some(p) => format!(
+                    "{p}: no server is set; add server: https://HOST:PORT or give --server URL"
+                ),
+                None => "no server: the context names no cluster; give --server URL".to_string(),
+            }));
+        }
+    };
+
+    // TLS, with client-go's override rules: --insecure clears the kubeconfig CA, and
+    // --certificate-authority clears the kubeconfig CA data and insecure flag.
+    let mut insecure_reason = None;
+    let roots = if let Some(ca) = &args.certificate_authority {
+        Roots::Pem {
+            pem: auth::read_file(ca, "--certificate-authority")?,
+            origin: display_path(ca),
+        }
+    } else if args.insecure {
+        insecure_reason = Some("--insecure".to_string());
+        Roots::System
+    } else if let Some(c) = cluster {
+        let place = cluster_place.clone().unwrap_or_default();
+        let has_data = c
+            .certificate_authority_data
+            .as_ref()
+            .is_some_and(|d| !d.is_empty());
+        if c.certificate_authority.is_some() && has_data {
+            return Err(Error::Config(format!(
+                "{place}: certificate-authority and certificate-authority-data are both set; keep only one"
+            )));
+        }
+        let insecure = c.insecure_skip_tls_verify.unwrap_or(false);
+        if insecure && (c.certificate_authority.is_some() || has_data) {
+            return Err(Error::Config(format!(
+                "{place}: insecure-skip-tls-verify is true and a certificate authority is set; \
+                 remove one (kubectl refuses this too)"
+            )));
+        }
+        if insecure {
+            insecure_reason = Some(format!("insecure-skip-tls-verify in {place}"));
+            Roots::System
+        } else if let Some(path) = &c.certificate_authority {
+            let field = format!("{place}.certificate-authority");
+            Roots::Pem {
+                pem: auth::read_file(path, &field)?,
+                origin: format!("{} ({field})", display_path(path)),
+            }
+        } else if let Some(data) = c
+            .certificate_authority_data
+            .as_ref()
+            .filter(|d| !d.is_empty())
+        {
+            let field = format!("{place}.certificate-authority-data");
+            Roots::Pem {
+                pem: auth::decode_b64(data, &field)?,
+                origin: field,
+            }
+        } else {
+            Roots::System
+        }
+    } else {
+        Roots::System
+    };
+
+    let overrides = Overrides {
+        token: args.token.clone().map(Secret::new),
+        client_certificate: args.client_certificate.clone(),
+        client_key: args.client_key.clone(),
+    };
+    let credentials = auth::resolve(selected.user, &overrides)?;
+
+    let tls = Settings {
+        roots,
+        insecure: insecure_reason.is_some(),
+        server_name: cluster
+            .and_then(|c| c.tls_server_name.clone())
+            .filter(|s| !s.is_empty()),
+        identity: credentials.identity.clone(),
+    };
+    Ok(Target {
+        server,
+        tls,
+        insecure_reason,
+        credentials,
+        disable_compression: cluster.and_then(|c| c.disable_compression).unwrap_or(false),
+        namespace: selected
+            .context
+            .and_then(|c| c.value.namespace.clone())
+            .filter(|n| !n.is_empty()),
+        provenance: Provenance {
+            kubeconfig: kc.describe_files(),
+            context: selected.context.map(|c| c.name.clone()),
+            cluster: selected.cluster.map(|c| c.name.clone()),
+            user: selected.user.map(|u| u.name.clone()),
+        },
+    })
+}
+
+/// A server URL without a trailing slash; a bare `host:port` means https (client-go
+/// `DefaultServerURL`). Only http and https are accepted.
+fn normalize_server(s: &str, field: &str) -> Result<String> {
+    let s = s.trim();
+    let with_scheme = if s.contains("://") {
+        s.to_string()
+    } else {
+        format!("https://{s}")
+    };
+    let scheme = with_scheme
+        .split("://")
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(Error::Config(format!(
+            "{field}: \"{s}\" is not an http(s) URL; use https://HOST:PORT"
+        )));
+    }
+    let uri: ureq::http::Uri = with_scheme
+        .parse()
+        .map_err(|_| Error::Config(format!("{field}: \"{s}\" is not a valid URL")))?;
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(Error::Config(format!("{field}: \"{s}\" has no host")));
+    }
+    if uri.query().is_some() {
+        return Err(Error::Config(format!(
+            "{field}: \"{s}\" must not have a query string"
+        )));
+    }
+    Ok(with_scheme.trim_end_matches('/').to_string())
+}
+
+/// The kubeconfig path kcurl would read first, for messages.
+pub fn default_kubeconfig() -> Option<PathBuf> {
+    kubeconfig::home_dir().map(|h| h.join(".kube").join("config"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_are_normalized() {
+        assert_eq!(
+            normalize_server("https://h:6443/", "f").unwrap(),
+            "https://h:6443"
+        );
+        assert_eq!(normalize_server("h:6443", "f").unwrap(), "https://h:6443");
+        assert_eq!(
+            normalize_server("https://h/k8s/clusters/c-1/", "f").unwrap(),
+            "https://h/k8s/clusters/c-1"
+        );
+        assert!(
+            normalize_server("ftp://h", "f")
+                .unwrap_err()
+                .to_string()
+                .starts_with("f: ")
+        );
+        assert!(normalize_server("https://", "f").is_err());
+    }
+}

@@ -1,0 +1,87 @@
+//! kcurl: curl for the Kubernetes API.
+//!
+//! The path of a request reads top to bottom: command line (`cli`) → kubeconfig and overrides
+//! (`kubeconfig`, `config`) → credentials (`auth`) → TLS (`tls`) → request (`request`) → output
+//! (`output`). [`run`] wires them together; `main` only maps its result to an exit code.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod kubeconfig;
+pub mod output;
+pub mod request;
+pub mod tls;
+
+use std::io::IsTerminal;
+
+use crate::cli::Args;
+use crate::error::{Error, Result};
+use crate::output::warn;
+
+/// Run one kcurl invocation; returns the exit code (0 for 2xx, 3/4/5 for other statuses).
+pub fn run(args: &Args) -> Result<u8> {
+    let target = config::resolve(args)?;
+    let url = request::build_url(&target.server, &args.target)?;
+    let user_headers = request::parse_headers(&args.headers)?;
+    let body = request::read_body(args.data.as_deref())?;
+    let method = request::method(args, body.is_some())?;
+
+    let https = url
+        .uri
+        .scheme_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("https"));
+    if https && let Some(reason) = &target.insecure_reason {
+        warn(&format!(
+            "TLS certificate verification is disabled ({reason}): the server's identity is not \
+             verified and credentials may be exposed to an impostor"
+        ));
+    }
+    let send_credentials = url.same_origin && https;
+    if target.credentials.is_some() && !send_credentials {
+        if !url.same_origin {
+            warn(&format!(
+                "{} is not the cluster's server ({}): sending the request without credentials",
+                url.display(),
+                target.server
+            ));
+        } else {
+            warn(&format!(
+                "not sending credentials over plain http to {} (they would travel unencrypted; \
+                 kubectl withholds them too)",
+                target.server
+            ));
+        }
+    }
+
+    let server_uri: ureq::http::Uri = target
+        .server
+        .parse()
+        .map_err(|_| Error::Config(format!("server \"{}\" is not a valid URL", target.server)))?;
+    let (agent, connector) = request::agent(&target, args, tls::authority_of(&server_uri))?;
+    let headers = request::headers(
+        &user_headers,
+        &target.credentials,
+        send_credentials,
+        body.is_some(),
+    )?;
+    let mut response = request::send(&agent, &method, &url, headers, body)
+        .map_err(|e| request::classify(e, &url, &connector, args))?;
+
+    let no_color = std::env::var("NO_COLOR").ok();
+    let term = std::env::var("TERM").ok();
+    let color = output::use_color(
+        args.color,
+        std::io::stdout().is_terminal(),
+        no_color.as_deref(),
+        term.as_deref(),
+    );
+    output::print(
+        &mut response,
+        output::Options {
+            raw: args.raw,
+            color,
+        },
+        &url.display(),
+    )
+}
