@@ -88,6 +88,18 @@ pub struct Args {
     #[arg(long, value_name = "NAME", help_heading = "Kubeconfig")]
     pub user: Option<String>,
 
+    /// Use the pod's service account, even if a kubeconfig exists.
+    ///
+    /// Without this flag the service account is used only when no kubeconfig is found and
+    /// KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are set (as client-go does).
+    #[arg(long, help_heading = "Kubeconfig", conflicts_with_all = ["kubeconfig", "context", "cluster", "user"])]
+    pub in_cluster: bool,
+
+    /// Service-account directory for in-cluster use.
+    #[arg(long, value_name = "DIR", help_heading = "Kubeconfig",
+          default_value = crate::incluster::DEFAULT_DIR)]
+    pub service_account_dir: PathBuf,
+
     /// API server URL; overrides the cluster's server (works with no kubeconfig at all).
     #[arg(short = 's', long, value_name = "URL", help_heading = "Connection")]
     pub server: Option<String>,
@@ -120,6 +132,22 @@ pub struct Args {
         requires = "client_certificate"
     )]
     pub client_key: Option<PathBuf>,
+
+    /// Impersonate this user (Impersonate-User); overrides the kubeconfig's `as`.
+    #[arg(long = "as", value_name = "USER", help_heading = "Impersonation")]
+    pub as_user: Option<String>,
+
+    /// Impersonate this group (Impersonate-Group, repeatable); overrides `as-groups`.
+    #[arg(
+        long = "as-group",
+        value_name = "GROUP",
+        help_heading = "Impersonation"
+    )]
+    pub as_groups: Vec<String>,
+
+    /// Impersonate this UID (Impersonate-Uid); overrides `as-uid`.
+    #[arg(long = "as-uid", value_name = "UID", help_heading = "Impersonation")]
+    pub as_uid: Option<String>,
 
     /// Skip TLS certificate verification (dangerous: prints a warning every time).
     ///

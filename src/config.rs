@@ -6,11 +6,10 @@
 //! `validateClusterInfo` does, and hands the request layer one [`Target`]. It reads CA files,
 //! but sends nothing.
 
-use std::path::PathBuf;
-
 use crate::auth::{self, Credentials, Overrides, Secret};
 use crate::cli::Args;
 use crate::error::{Error, Result};
+use crate::incluster;
 use crate::kubeconfig::{self, Kubeconfig, Selection, Sources, display_path};
 use crate::tls::{Roots, Settings};
 
@@ -33,6 +32,8 @@ pub struct Target {
     pub insecure_reason: Option<String>,
     pub credentials: Credentials,
     pub disable_compression: bool,
+    /// The cluster's `proxy-url` and its field name, validated.
+    pub proxy_url: Option<(String, String)>,
     pub namespace: Option<String>,
     pub provenance: Provenance,
 }
@@ -44,9 +45,71 @@ pub fn resolve(args: &Args) -> Result<Target> {
             "--insecure and --certificate-authority contradict each other; give one".to_string(),
         ));
     }
+    let getenv = |k: &str| std::env::var(k).ok();
+    let sa_dir = &args.service_account_dir;
+    if args.in_cluster {
+        let ic = incluster::load(sa_dir, &getenv)?;
+        return resolve_with(args, &in_cluster_kubeconfig(ic, sa_dir));
+    }
     let sources = Sources::from_env(args.kubeconfig.clone());
     let kubeconfig = kubeconfig::load(&sources)?;
+    // client-go DeferredLoadingClientConfig: the service account is used only when no kubeconfig
+    // yields anything; command-line overrides still apply on top of it.
+    if kubeconfig.is_empty() && args.kubeconfig.is_none() {
+        match incluster::unavailable_reason(&getenv) {
+            None => {
+                let ic = incluster::load(sa_dir, &getenv)?;
+                return resolve_with(args, &in_cluster_kubeconfig(ic, sa_dir));
+            }
+            Some(reason) if args.server.is_none() => {
+                return Err(Error::Config(format!(
+                    "no configuration found: no kubeconfig ({}), and not in a pod ({reason}); \
+                     use --kubeconfig FILE, set KUBECONFIG, or give --server URL",
+                    kubeconfig.describe_tried()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     resolve_with(args, &kubeconfig)
+}
+
+/// The service account as a one-context kubeconfig, so overrides and validation work the same.
+fn in_cluster_kubeconfig(ic: incluster::InCluster, dir: &std::path::Path) -> Kubeconfig {
+    use crate::kubeconfig::{Cluster, Context, Entry, User};
+    let name = "in-cluster".to_string();
+    let entry = |value| Entry {
+        name: name.clone(),
+        source: dir.to_path_buf(),
+        value,
+    };
+    Kubeconfig {
+        files: vec![dir.to_path_buf()],
+        missing: Vec::new(),
+        clusters: vec![entry(Cluster {
+            server: Some(ic.server),
+            certificate_authority: Some(ic.ca_path),
+            ..Default::default()
+        })],
+        users: vec![Entry {
+            name: name.clone(),
+            source: dir.to_path_buf(),
+            value: User {
+                token_file: Some(ic.token_path),
+                ..Default::default()
+            },
+        }],
+        contexts: vec![Entry {
+            name: name.clone(),
+            source: dir.to_path_buf(),
+            value: Context {
+                cluster: Some(name.clone()),
+                user: Some(name.clone()),
+                namespace: Some(ic.namespace),
+            },
+        }],
+        current_context: Some((name.clone(), dir.to_path_buf())),
+    }
 }
 
 /// [`resolve`] against an already loaded kubeconfig.
@@ -136,6 +199,9 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig) -> Result<Target> {
         token: args.token.clone().map(Secret::new),
         client_certificate: args.client_certificate.clone(),
         client_key: args.client_key.clone(),
+        impersonate_user: args.as_user.clone(),
+        impersonate_groups: args.as_groups.clone(),
+        impersonate_uid: args.as_uid.clone(),
     };
     let credentials = auth::resolve(selected.user, &overrides)?;
 
@@ -147,8 +213,20 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig) -> Result<Target> {
             .filter(|s| !s.is_empty()),
         identity: credentials.identity.clone(),
     };
+    let proxy_url = match cluster
+        .and_then(|c| c.proxy_url.clone())
+        .filter(|p| !p.is_empty())
+    {
+        Some(p) => {
+            let field = format!("{}.proxy-url", cluster_place.clone().unwrap_or_default());
+            crate::proxy::validate_proxy_url(&p, &field)?;
+            Some((p, field))
+        }
+        None => None,
+    };
     Ok(Target {
         server,
+        proxy_url,
         tls,
         insecure_reason,
         credentials,
@@ -197,11 +275,6 @@ fn normalize_server(s: &str, field: &str) -> Result<String> {
         )));
     }
     Ok(with_scheme.trim_end_matches('/').to_string())
-}
-
-/// The kubeconfig path kcurl would read first, for messages.
-pub fn default_kubeconfig() -> Option<PathBuf> {
-    kubeconfig::home_dir().map(|h| h.join(".kube").join("config"))
 }
 
 #[cfg(test)]

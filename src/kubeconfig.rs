@@ -420,7 +420,7 @@ impl Kubeconfig {
             return Err(Error::Config(if self.files.is_empty() {
                 format!(
                     "no kubeconfig found (tried {}); use --kubeconfig FILE, set KUBECONFIG, or give --server URL",
-                    self.describe_files_tried()
+                    self.describe_tried()
                 )
             } else {
                 format!(
@@ -481,9 +481,10 @@ impl Kubeconfig {
         })
     }
 
-    fn describe_files_tried(&self) -> String {
+    /// The files that were looked for, for the "nothing found" message.
+    pub fn describe_tried(&self) -> String {
         if self.missing.is_empty() {
-            "nothing: no HOME".to_string()
+            "no HOME to find ~/.kube/config in".to_string()
         } else {
             self.missing
                 .iter()

@@ -8,8 +8,10 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod incluster;
 pub mod kubeconfig;
 pub mod output;
+pub mod proxy;
 pub mod request;
 pub mod tls;
 
@@ -58,7 +60,23 @@ pub fn run(args: &Args) -> Result<u8> {
         .server
         .parse()
         .map_err(|_| Error::Config(format!("server \"{}\" is not a valid URL", target.server)))?;
-    let (agent, connector) = request::agent(&target, args, tls::authority_of(&server_uri))?;
+    let proxy = proxy::choose(
+        url.uri.scheme_str().unwrap_or("https"),
+        url.uri.host().unwrap_or(""),
+        url.uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+        target
+            .proxy_url
+            .as_ref()
+            .filter(|_| url.same_origin)
+            .map(|(u, f)| (u.as_str(), f.as_str())),
+        &|k| std::env::var(k).ok(),
+    )?;
+    let (agent, connector) = request::agent(
+        &target,
+        args,
+        tls::authority_of(&server_uri),
+        proxy.as_ref(),
+    )?;
     let headers = request::headers(
         &user_headers,
         &target.credentials,

@@ -200,6 +200,7 @@ pub fn agent(
     target: &Target,
     args: &Args,
     cluster_authority: String,
+    proxy: Option<&crate::proxy::Choice>,
 ) -> Result<(ureq::Agent, Connector)> {
     use ureq::unversioned::resolver::DefaultResolver;
     use ureq::unversioned::transport::Connector as _;
@@ -214,7 +215,7 @@ pub fn agent(
         .user_agent(ureq::config::AutoHeaderValue::None)
         .timeout_connect(Some(args.connect_timeout))
         .timeout_global(args.timeout)
-        .proxy(None);
+        .proxy(proxy.map(crate::proxy::Choice::to_ureq).transpose()?);
     if target.disable_compression {
         config = config.accept_encoding(ureq::config::AutoHeaderValue::None);
     }

@@ -125,6 +125,10 @@ pub struct Overrides {
     pub token: Option<Secret>,
     pub client_certificate: Option<PathBuf>,
     pub client_key: Option<PathBuf>,
+    /// `--as`, `--as-group`, `--as-uid` (client-go: each replaces the kubeconfig's field).
+    pub impersonate_user: Option<String>,
+    pub impersonate_groups: Vec<String>,
+    pub impersonate_uid: Option<String>,
 }
 
 /// Resolve the credentials of `user` (if any) with `overrides` applied, validating as client-go.
@@ -220,11 +224,30 @@ pub fn resolve(user: Option<&Entry<User>>, overrides: &Overrides) -> Result<Cred
 
     // Impersonation.
     creds.impersonate = Impersonation {
-        user: u.impersonate.clone().filter(|s| !s.is_empty()),
-        uid: u.impersonate_uid.clone().filter(|s| !s.is_empty()),
-        groups: u.impersonate_groups.clone().unwrap_or_default(),
+        user: overrides
+            .impersonate_user
+            .clone()
+            .or_else(|| u.impersonate.clone()),
+        uid: overrides
+            .impersonate_uid
+            .clone()
+            .or_else(|| u.impersonate_uid.clone()),
+        groups: if overrides.impersonate_groups.is_empty() {
+            u.impersonate_groups.clone().unwrap_or_default()
+        } else {
+            overrides.impersonate_groups.clone()
+        },
         extra: u.impersonate_user_extra.clone().unwrap_or_default(),
     };
+    creds.impersonate.user = creds.impersonate.user.take().filter(|s| !s.is_empty());
+    creds.impersonate.uid = creds.impersonate.uid.take().filter(|s| !s.is_empty());
+    if creds.impersonate.user.is_none()
+        && (creds.impersonate.uid.is_some() || !creds.impersonate.groups.is_empty())
+    {
+        return Err(Error::Config(
+            "--as-group and --as-uid need a user to impersonate: add --as USER".to_string(),
+        ));
+    }
 
     // Plugins: disabled by any explicit credential (client-go exec round tripper skips requests
     // that already carry Authorization), otherwise not supported yet.
