@@ -149,6 +149,15 @@ pub struct Args {
     #[arg(long = "as-uid", value_name = "UID", help_heading = "Impersonation")]
     pub as_uid: Option<String>,
 
+    /// Do not read or write the exec credential cache (also: KCURL_NO_CACHE=1).
+    ///
+    /// kcurl keeps credentials from exec plugins that carry an expiry in the user cache
+    /// directory (~/.cache/kcurl/exec on Linux, files 0600) and reuses them until shortly
+    /// before they expire, instead of running the plugin on every call as kubectl does.
+    #[arg(long, env = "KCURL_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new(),
+          help_heading = "Connection")]
+    pub no_cache: bool,
+
     /// Skip TLS certificate verification (dangerous: prints a warning every time).
     ///
     /// The server's identity is not checked, so credentials may be sent to an impostor.

@@ -6,6 +6,8 @@
 //! `validateClusterInfo` does, and hands the request layer one [`Target`]. It reads CA files,
 //! but sends nothing.
 
+use std::io::IsTerminal;
+
 use crate::auth::{self, Credentials, Overrides, Secret};
 use crate::cli::Args;
 use crate::error::{Error, Result};
@@ -31,6 +33,8 @@ pub struct Target {
     /// Why TLS verification is off, when it is (for the warning).
     pub insecure_reason: Option<String>,
     pub credentials: Credentials,
+    /// What refreshing exec credentials after a 401 needs.
+    pub exec_ctx: auth::ExecContext,
     pub disable_compression: bool,
     /// The cluster's `proxy-url` and its field name, validated.
     pub proxy_url: Option<(String, String)>,
@@ -203,7 +207,12 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig) -> Result<Target> {
         impersonate_groups: args.as_groups.clone(),
         impersonate_uid: args.as_uid.clone(),
     };
-    let credentials = auth::resolve(selected.user, &overrides)?;
+    let exec_ctx = auth::ExecContext {
+        cluster: exec_cluster_info(&server, cluster, &roots, insecure_reason.is_some()),
+        cache: exec_cache(args),
+        stdin_is_tty: std::io::stdin().is_terminal(),
+    };
+    let credentials = auth::resolve(selected.user, &overrides, &exec_ctx)?;
 
     let tls = Settings {
         roots,
@@ -225,6 +234,7 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig) -> Result<Target> {
         None => None,
     };
     Ok(Target {
+        exec_ctx,
         server,
         proxy_url,
         tls,
@@ -242,6 +252,42 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig) -> Result<Target> {
             user: selected.user.map(|u| u.name.clone()),
         },
     })
+}
+
+/// The cluster as an exec plugin sees it with `provideClusterInfo` (client-go
+/// `clientauthentication.Cluster`; a CA file is inlined as data).
+fn exec_cluster_info(
+    server: &str,
+    cluster: Option<&crate::kubeconfig::Cluster>,
+    roots: &Roots,
+    insecure: bool,
+) -> Option<auth::exec::ClusterInfo> {
+    let c = cluster.cloned().unwrap_or_default();
+    Some(auth::exec::ClusterInfo {
+        server: server.to_string(),
+        tls_server_name: c.tls_server_name.clone().filter(|s| !s.is_empty()),
+        insecure_skip_tls_verify: insecure,
+        certificate_authority_data: match roots {
+            Roots::Pem { pem, .. } => Some(pem.clone()),
+            Roots::System => None,
+        },
+        proxy_url: c.proxy_url.clone().filter(|s| !s.is_empty()),
+        disable_compression: c.disable_compression.unwrap_or(false),
+        config: c
+            .extensions
+            .unwrap_or_default()
+            .into_iter()
+            .find(|e| e.name == auth::exec::CLUSTER_EXTENSION)
+            .and_then(|e| e.extension),
+    })
+}
+
+/// The exec credential cache: off with --no-cache (or KCURL_NO_CACHE), else the user cache dir.
+fn exec_cache(args: &Args) -> auth::exec::Cache {
+    match (args.no_cache, auth::exec::Cache::default_location()) {
+        (false, Some(dir)) => auth::exec::Cache::at(dir),
+        _ => auth::exec::Cache::disabled(),
+    }
 }
 
 /// A server URL without a trailing slash; a bare `host:port` means https (client-go

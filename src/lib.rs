@@ -26,7 +26,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let target = config::resolve(args)?;
     let url = request::build_url(&target.server, &args.target)?;
     let user_headers = request::parse_headers(&args.headers)?;
-    let body = request::read_body(args.data.as_deref())?;
+    let mut body = request::read_body(args.data.as_deref())?;
     let method = request::method(args, body.is_some())?;
 
     let https = url
@@ -71,20 +71,38 @@ pub fn run(args: &Args) -> Result<u8> {
             .map(|(u, f)| (u.as_str(), f.as_str())),
         &|k| std::env::var(k).ok(),
     )?;
-    let (agent, connector) = request::agent(
-        &target,
-        args,
-        tls::authority_of(&server_uri),
-        proxy.as_ref(),
-    )?;
-    let headers = request::headers(
-        &user_headers,
-        &target.credentials,
-        send_credentials,
-        body.is_some(),
-    )?;
-    let mut response = request::send(&agent, &method, &url, headers, body)
-        .map_err(|e| request::classify(e, &url, &connector, args))?;
+    let cluster_authority = tls::authority_of(&server_uri);
+    let attempt = |creds: &auth::Credentials, body: Option<Vec<u8>>| {
+        let settings = tls::Settings {
+            identity: creds.identity.clone(),
+            ..target.tls.clone()
+        };
+        let (agent, connector) = request::agent(
+            &settings,
+            target.disable_compression,
+            args,
+            cluster_authority.clone(),
+            proxy.as_ref(),
+        )?;
+        let headers = request::headers(&user_headers, creds, send_credentials, body.is_some())?;
+        request::send(&agent, &method, &url, headers, body)
+            .map_err(|e| request::classify(e, &url, &connector, args))
+    };
+    // Exec credentials may be stale (revoked, clock skew): on a 401, run the plugin once more
+    // and retry once, with the same body.
+    let can_refresh = send_credentials && target.credentials.exec.is_some();
+    let first_body = if can_refresh {
+        body.clone()
+    } else {
+        body.take()
+    };
+    let mut response = attempt(&target.credentials, first_body)?;
+    if can_refresh && response.status() == 401 {
+        if let Some(fresh) = auth::refresh_exec(&target.credentials, &target.exec_ctx)? {
+            drop(response);
+            response = attempt(&fresh, body.take())?;
+        }
+    }
 
     let no_color = std::env::var("NO_COLOR").ok();
     let term = std::env::var("TERM").ok();

@@ -11,7 +11,6 @@ use ureq::http::{self, HeaderName, HeaderValue, Method, Uri};
 
 use crate::auth::Credentials;
 use crate::cli::Args;
-use crate::config::Target;
 use crate::error::{Error, Result};
 use crate::kubeconfig::{display_path, io_reason};
 use crate::tls::{self, Connector, Tls};
@@ -197,7 +196,8 @@ pub fn headers(
 
 /// Build the agent for `target`: our TLS connector, no redirects, no status-as-error.
 pub fn agent(
-    target: &Target,
+    settings: &tls::Settings,
+    disable_compression: bool,
     args: &Args,
     cluster_authority: String,
     proxy: Option<&crate::proxy::Choice>,
@@ -206,8 +206,8 @@ pub fn agent(
     use ureq::unversioned::transport::Connector as _;
     use ureq::unversioned::transport::{ConnectProxyConnector, SocksConnector, TcpConnector};
 
-    let tls = Tls::new(&target.tls)?;
-    let connector = Connector::new(tls, cluster_authority, target.tls.insecure);
+    let tls = Tls::new(settings)?;
+    let connector = Connector::new(tls, cluster_authority, settings.insecure);
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -216,7 +216,7 @@ pub fn agent(
         .timeout_connect(Some(args.connect_timeout))
         .timeout_global(args.timeout)
         .proxy(proxy.map(crate::proxy::Choice::to_ureq).transpose()?);
-    if target.disable_compression {
+    if disable_compression {
         config = config.accept_encoding(ureq::config::AutoHeaderValue::None);
     }
     let chain =

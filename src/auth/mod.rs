@@ -10,12 +10,17 @@
 //!    ("more than one authentication method"), as in client-go.
 //! 4. A client certificate (`client-certificate[-data]` + `client-key[-data]`) is TLS-level and
 //!    may accompany a token, as in client-go.
-//! 5. An explicit token, basic auth or client certificate disables `exec`; otherwise `exec` and
-//!    `auth-provider` are reported as not supported yet rather than silently sending nothing.
+//! 5. An explicit token, basic auth or client certificate disables `exec` (client-go's exec
+//!    round tripper skips requests that already carry credentials); otherwise the `exec` plugin
+//!    runs (see `exec`, with kcurl's cross-invocation cache). `auth-provider: oidc` with an
+//!    `id-token` is sent as a bearer token; other auth providers are errors naming their
+//!    exec-plugin replacement. A failed authentication never turns into an unauthenticated
+//!    request.
 //!
 //! It reads token, certificate and key files; it does not build TLS configurations (`tls`) or
 //! touch the network.
 
+pub mod exec;
 mod secret;
 
 use std::collections::BTreeMap;
@@ -102,12 +107,33 @@ fn percent_encode_header_key(k: &str) -> String {
     out
 }
 
+/// The exec plugin that produced the credentials, kept so that a 401 can refresh them.
+#[derive(Clone, Debug)]
+pub struct ExecSource {
+    pub exec: crate::kubeconfig::Exec,
+    pub place: String,
+    pub cluster: Option<exec::ClusterInfo>,
+    /// The credential came from kcurl's cache rather than a fresh plugin run.
+    pub from_cache: bool,
+}
+
+/// What exec plugins need besides the user entry.
+#[derive(Clone, Debug)]
+pub struct ExecContext {
+    /// The cluster, for `provideClusterInfo`.
+    pub cluster: Option<exec::ClusterInfo>,
+    pub cache: exec::Cache,
+    pub stdin_is_tty: bool,
+}
+
 /// Everything a request needs to authenticate.
 #[derive(Clone, Debug, Default)]
 pub struct Credentials {
     pub http: Option<HttpAuth>,
     pub identity: Option<ClientIdentity>,
     pub impersonate: Impersonation,
+    /// Set when the credentials came from an exec plugin.
+    pub exec: Option<ExecSource>,
     /// Human description of what authenticates, for messages (never the secret itself).
     pub describe: Vec<String>,
 }
@@ -132,7 +158,11 @@ pub struct Overrides {
 }
 
 /// Resolve the credentials of `user` (if any) with `overrides` applied, validating as client-go.
-pub fn resolve(user: Option<&Entry<User>>, overrides: &Overrides) -> Result<Credentials> {
+pub fn resolve(
+    user: Option<&Entry<User>>,
+    overrides: &Overrides,
+    exec_ctx: &ExecContext,
+) -> Result<Credentials> {
     let mut creds = Credentials::default();
     let empty = User::default();
     let (u, place) = match user {
@@ -249,25 +279,142 @@ pub fn resolve(user: Option<&Entry<User>>, overrides: &Overrides) -> Result<Cred
         ));
     }
 
-    // Plugins: disabled by any explicit credential (client-go exec round tripper skips requests
-    // that already carry Authorization), otherwise not supported yet.
-    if !creds.is_some() {
-        if let Some(exec) = &u.exec {
-            let cmd = exec.command.clone().unwrap_or_default();
-            return Err(Error::Config(format!(
-                "{place}.exec: exec credential plugins (\"{cmd}\") are not supported by this kcurl yet; \
-                 no request was sent"
-            )));
-        }
-        if let Some(ap) = &u.auth_provider {
-            return Err(Error::Config(format!(
-                "{place}.auth-provider: the \"{}\" auth provider is not supported by this kcurl yet; \
-                 no request was sent",
-                ap.name
-            )));
-        }
+    // Plugins: disabled by any explicit credential (client-go's exec round tripper skips
+    // requests that already carry Authorization).
+    if creds.is_some() {
+        return Ok(creds);
+    }
+    if let Some(ap) = &u.auth_provider {
+        return auth_provider(ap, &place, creds);
+    }
+    if let Some(e) = &u.exec {
+        let source = ExecSource {
+            exec: e.clone(),
+            place: place.clone(),
+            cluster: exec_ctx.cluster.clone(),
+            from_cache: false,
+        };
+        return run_exec(creds, source, exec_ctx, false);
     }
     Ok(creds)
+}
+
+/// Run (or read from the cache) the exec plugin of `source` and put its credential in `creds`.
+fn run_exec(
+    mut creds: Credentials,
+    mut source: ExecSource,
+    ctx: &ExecContext,
+    invalidate_first: bool,
+) -> Result<Credentials> {
+    exec::validate(&source.exec, &source.place)?;
+    let plugin = exec::Plugin {
+        exec: &source.exec,
+        place: source.place.clone(),
+        cluster: source.cluster.clone(),
+    };
+    if invalidate_first {
+        exec::invalidate(&plugin, &ctx.cache);
+    }
+    let cred = exec::credential(&plugin, &ctx.cache, ctx.stdin_is_tty)?;
+    let what = if cred.from_cache {
+        "exec plugin (cached)"
+    } else {
+        "exec plugin"
+    };
+    creds.http = cred
+        .token
+        .clone()
+        .filter(|t| !t.is_empty())
+        .map(HttpAuth::Bearer);
+    creds.identity = match (cred.client_cert_pem, cred.client_key_pem) {
+        (Some(cert_pem), Some(key_pem)) => Some(ClientIdentity {
+            cert_pem,
+            cert_origin: format!("{}.exec clientCertificateData", source.place),
+            key_pem,
+            key_origin: format!("{}.exec clientKeyData", source.place),
+        }),
+        _ => None,
+    };
+    creds.describe = vec![format!(
+        "{what} {}",
+        source.exec.command.clone().unwrap_or_default()
+    )];
+    source.from_cache = cred.from_cache;
+    creds.exec = Some(source);
+    Ok(creds)
+}
+
+/// After a 401: drop the cached exec credential, run the plugin again, and return the new
+/// credentials. `None` when the credentials did not come from an exec plugin.
+pub fn refresh_exec(creds: &Credentials, ctx: &ExecContext) -> Result<Option<Credentials>> {
+    let Some(source) = creds.exec.clone() else {
+        return Ok(None);
+    };
+    let base = Credentials {
+        http: None,
+        identity: None,
+        impersonate: creds.impersonate.clone(),
+        exec: None,
+        describe: Vec::new(),
+    };
+    run_exec(base, source, ctx, true).map(Some)
+}
+
+/// Legacy `auth-provider`: `oidc` with an `id-token` is a bearer token (kubectl's oidc provider
+/// sends the id-token); refreshing it, `gcp` and `azure` need their exec-plugin replacements.
+fn auth_provider(
+    ap: &crate::kubeconfig::AuthProvider,
+    place: &str,
+    mut creds: Credentials,
+) -> Result<Credentials> {
+    let field = format!("{place}.auth-provider");
+    match ap.name.as_str() {
+        "oidc" => {
+            let config = ap.config.clone().unwrap_or_default();
+            let Some(token) = config.get("id-token").filter(|t| !t.is_empty()) else {
+                return Err(Error::Config(format!(
+                    "{field}: the oidc provider has no id-token; log in with kubelogin \
+                     (kubectl oidc-login) and use its exec plugin configuration"
+                )));
+            };
+            if let Some(exp) = jwt_expiry(token.expose()) {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                if exp <= now {
+                    return Err(Error::Config(format!(
+                        "{field}: the oidc id-token has expired and kcurl does not refresh tokens; \
+                         switch this user to kubelogin's exec plugin (kubectl oidc-login get-token)"
+                    )));
+                }
+            }
+            creds.http = Some(HttpAuth::Bearer(token.clone()));
+            creds.describe.push("oidc id-token".to_string());
+            Ok(creds)
+        }
+        "gcp" => Err(Error::Config(format!(
+            "{field}: the gcp auth provider was removed from Kubernetes; install \
+             gke-gcloud-auth-plugin and run `gcloud container clusters get-credentials` again"
+        ))),
+        "azure" => Err(Error::Config(format!(
+            "{field}: the azure auth provider was removed from Kubernetes; install kubelogin \
+             and run `kubelogin convert-kubeconfig`"
+        ))),
+        other => Err(Error::Config(format!(
+            "{field}: unknown auth provider \"{other}\"; use an exec credential plugin instead"
+        ))),
+    }
+}
+
+/// The `exp` claim of a JWT, if it is one (unverified: only to give a clear error).
+fn jwt_expiry(token: &str) -> Option<u64> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("exp")?.as_u64()
 }
 
 /// client-go `validateAuthInfo`, with the field named in every message.
@@ -372,6 +519,44 @@ mod tests {
         }
     }
 
+    fn no_exec() -> ExecContext {
+        ExecContext {
+            cluster: None,
+            cache: exec::Cache::disabled(),
+            stdin_is_tty: false,
+        }
+    }
+
+    #[test]
+    fn oidc_id_tokens_are_bearer_tokens_until_they_expire() {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let live = format!("{}.{}.sig", b64("{}"), b64("{\"exp\":99999999999}"));
+        let u = user(&format!(
+            "{{auth-provider: {{name: oidc, config: {{id-token: '{live}'}}}}}}"
+        ));
+        let c = resolve(Some(&u), &Overrides::default(), &no_exec()).unwrap();
+        assert_eq!(
+            c.http.unwrap().header_value().expose(),
+            format!("Bearer {live}")
+        );
+        let dead = format!("{}.{}.sig", b64("{}"), b64("{\"exp\":1}"));
+        let u = user(&format!(
+            "{{auth-provider: {{name: oidc, config: {{id-token: '{dead}'}}}}}}"
+        ));
+        let e = resolve(Some(&u), &Overrides::default(), &no_exec())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("expired") && e.contains("kubelogin") && !e.contains(&dead),
+            "{e}"
+        );
+        let u = user("{auth-provider: {name: gcp}}");
+        let e = resolve(Some(&u), &Overrides::default(), &no_exec())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gke-gcloud-auth-plugin"), "{e}");
+    }
+
     #[test]
     fn basic_auth_header() {
         let a = HttpAuth::Basic {
@@ -403,7 +588,7 @@ mod tests {
             ("{as-groups: [a]}", "without as"),
         ];
         for (yaml, want) in cases {
-            let e = resolve(Some(&user(yaml)), &Overrides::default())
+            let e = resolve(Some(&user(yaml)), &Overrides::default(), &no_exec())
                 .unwrap_err()
                 .to_string();
             assert!(e.starts_with("/k/config: users[\"dev\"]: "), "{e}");
@@ -418,7 +603,7 @@ mod tests {
             token: Some(Secret::new("cli")),
             ..Default::default()
         };
-        let c = resolve(Some(&u), &ov).unwrap();
+        let c = resolve(Some(&u), &ov, &no_exec()).unwrap();
         assert_eq!(c.http.unwrap().header_value().expose(), "Bearer cli");
     }
 
@@ -428,22 +613,28 @@ mod tests {
         let f = dir.path().join("tok");
         std::fs::write(&f, "  from-file\n").unwrap();
         let u = user(&format!("{{token: inline, tokenFile: {}}}", f.display()));
-        let c = resolve(Some(&u), &Overrides::default()).unwrap();
+        let c = resolve(Some(&u), &Overrides::default(), &no_exec()).unwrap();
         assert_eq!(c.http.unwrap().header_value().expose(), "Bearer from-file");
     }
 
     #[test]
-    fn exec_without_other_credentials_is_refused_not_ignored() {
-        let e = resolve(Some(&user("{exec: {command: aws}}")), &Overrides::default()).unwrap_err();
+    fn an_explicit_token_disables_exec() {
+        let e = resolve(
+            Some(&user("{exec: {command: aws}}")),
+            &Overrides::default(),
+            &no_exec(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("users[\"dev\"].exec"), "{e}");
-        // An explicit token disables exec.
-        assert!(
-            resolve(
-                Some(&user("{token: t, exec: {command: aws}}")),
-                &Overrides::default()
-            )
-            .is_ok()
-        );
+        let c = resolve(
+            Some(&user(
+                "{token: t, exec: {command: /nonexistent, apiVersion: x}}",
+            )),
+            &Overrides::default(),
+            &no_exec(),
+        )
+        .unwrap();
+        assert!(c.exec.is_none());
     }
 
     #[test]
@@ -451,6 +642,7 @@ mod tests {
         let c = resolve(
             Some(&user("{as: jane, as-uid: '42', as-groups: [a, b], as-user-extra: {'scopes/x y': [v1, v2]}}")),
             &Overrides::default(),
+            &no_exec(),
         )
         .unwrap();
         assert_eq!(
