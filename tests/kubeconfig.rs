@@ -30,8 +30,15 @@ fn kubeconfig_list_merges_first_file_wins_per_entry_and_for_current_context() {
         ),
     );
     let list = std::env::join_paths([&a, &b]).unwrap();
-    kcurl(&env).env("KUBECONFIG", &list).arg("/api").assert().code(0);
-    assert_eq!(first.only_request().header("authorization"), Some("Bearer from-a"));
+    kcurl(&env)
+        .env("KUBECONFIG", &list)
+        .arg("/api")
+        .assert()
+        .code(0);
+    assert_eq!(
+        first.only_request().header("authorization"),
+        Some("Bearer from-a")
+    );
     // The context defined only in b still uses a's cluster and user: entries merge by name.
     kcurl(&env)
         .env("KUBECONFIG", &list)
@@ -65,7 +72,10 @@ fn relative_paths_resolve_against_the_file_that_defines_them() {
         .arg("/api")
         .assert()
         .code(0);
-    assert_eq!(server.only_request().header("authorization"), Some("Bearer tok-rel"));
+    assert_eq!(
+        server.only_request().header("authorization"),
+        Some("Bearer tok-rel")
+    );
 }
 
 #[test]
@@ -90,10 +100,17 @@ fn server_path_prefix_is_kept_rancher_style() {
         ".kube/config",
         &format!(
             "clusters:\n{}contexts:\n- name: x\n  context: {{cluster: c}}\ncurrent-context: x\n",
-            cluster("c", &format!("{}/k8s/clusters/c-1/", server.url()), &pki.ca.cert.display().to_string())
+            cluster(
+                "c",
+                &format!("{}/k8s/clusters/c-1/", server.url()),
+                &pki.ca.cert.display().to_string()
+            )
         ),
     );
-    kcurl(&env).arg("/api/v1/pods?limit=5&labelSelector=a%3Db").assert().code(4);
+    kcurl(&env)
+        .arg("/api/v1/pods?limit=5&labelSelector=a%3Db")
+        .assert()
+        .code(4);
     assert_eq!(
         server.only_request().target,
         "/k8s/clusters/c-1/api/v1/pods?limit=5&labelSelector=a%3Db"
@@ -113,8 +130,14 @@ fn context_cluster_and_user_can_be_chosen_on_the_command_line() {
             cluster("live", &server.url(), &ca)
         ),
     );
-    kcurl(&env).args(["--cluster", "live", "--user", "b", "/api"]).assert().code(0);
-    assert_eq!(server.only_request().header("authorization"), Some("Bearer tb"));
+    kcurl(&env)
+        .args(["--cluster", "live", "--user", "b", "/api"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        server.only_request().header("authorization"),
+        Some("Bearer tb")
+    );
 }
 
 /// Runs kcurl with `config` as ~/.kube/config against a server that must receive nothing.
@@ -131,7 +154,10 @@ fn refused(config: &str, args: &[&str]) -> (i32, String) {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    (out.status.code().unwrap(), stderr.replace(&env.home().display().to_string(), "HOME"))
+    (
+        out.status.code().unwrap(),
+        stderr.replace(&env.home().display().to_string(), "HOME"),
+    )
 }
 
 const BASE: &str = "clusters:\n- name: c\n  cluster: {server: SERVER, certificate-authority: CAFILE}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n- name: other\n  context: {cluster: c}\ncurrent-context: x\n";
@@ -183,7 +209,10 @@ fn cluster_validation_errors() {
         &[],
     );
     assert_eq!(code, 1);
-    assert!(stderr.contains("insecure-skip-tls-verify is true and a certificate authority is set"), "{stderr}");
+    assert!(
+        stderr.contains("insecure-skip-tls-verify is true and a certificate authority is set"),
+        "{stderr}"
+    );
     let (code, stderr) = refused(
         "clusters:\n- name: c\n  cluster: {certificate-authority: CAFILE}\ncontexts:\n- name: x\n  context: {cluster: c}\ncurrent-context: x\n",
         &[],
@@ -230,11 +259,17 @@ fn unreadable_or_invalid_files_are_named() {
         .code(1)
         .stdout("")
         .stderr("kcurl: error: ~/nope.yaml: cannot read kubeconfig: no such file\n");
-    env.write(".kube/config", "clusters:\n- name: c\n  cluster: [unclosed\n");
+    env.write(
+        ".kube/config",
+        "clusters:\n- name: c\n  cluster: [unclosed\n",
+    );
     let out = kcurl(&env).arg("/api").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.starts_with("kcurl: error: ~/.kube/config: invalid kubeconfig: "), "{stderr}");
+    assert!(
+        stderr.starts_with("kcurl: error: ~/.kube/config: invalid kubeconfig: "),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
@@ -250,7 +285,11 @@ fn missing_files_in_the_kubeconfig_list_are_skipped_and_nothing_found_is_explain
         ),
     );
     let list = std::env::join_paths([env.home().join("gone"), real]).unwrap();
-    kcurl(&env).env("KUBECONFIG", &list).arg("/api").assert().code(0);
+    kcurl(&env)
+        .env("KUBECONFIG", &list)
+        .arg("/api")
+        .assert()
+        .code(0);
     // No file at all and not in a pod: one line that says what was tried.
     kcurl(&env)
         .arg("/api")

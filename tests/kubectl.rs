@@ -13,7 +13,9 @@ use support::*;
 /// and may exec another minor), else plain `kubectl`, else None.
 fn kubectl() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&path).map(|d| d.join("kubectl")).find(|p| p.is_file())?;
+    let found = std::env::split_paths(&path)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file())?;
     let real = std::fs::canonicalize(&found).unwrap_or(found.clone());
     let versioned = real.parent().map(|d| d.join("kubectl.1.32"));
     Some(versioned.filter(|p| p.is_file()).unwrap_or(found))
@@ -28,10 +30,16 @@ fn identity(r: &Request) -> Vec<String> {
         .map(|(n, v)| format!("{n}: {v}"))
         .collect();
     out.sort();
-    out.push(format!("client-cert: {:?}", r.client_cert_der.as_ref().map(|d| d.len())));
+    out.push(format!(
+        "client-cert: {:?}",
+        r.client_cert_der.as_ref().map(|d| d.len())
+    ));
     out.push(format!(
         "client-cert-der-hash: {}",
-        r.client_cert_der.as_ref().map(|d| d.iter().map(|b| *b as u64).sum::<u64>()).unwrap_or(0)
+        r.client_cert_der
+            .as_ref()
+            .map(|d| d.iter().map(|b| *b as u64).sum::<u64>())
+            .unwrap_or(0)
     ));
     out.push(format!("sni: {:?}", r.sni));
     out
@@ -54,9 +62,19 @@ fn both(kubectl: &PathBuf, server: &Server, env: &Env, config: &str) -> (Vec<Str
         "kubectl failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let from_kubectl = server.requests().into_iter().rev().find(|r| r.path() == "/api").unwrap();
+    let from_kubectl = server
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.path() == "/api")
+        .unwrap();
     let before = server.requests().len();
-    kcurl(env).arg("--kubeconfig").arg(&file).arg("/api").assert().code(0);
+    kcurl(env)
+        .arg("--kubeconfig")
+        .arg(&file)
+        .arg("/api")
+        .assert()
+        .code(0);
     let after = server.requests();
     assert_eq!(after.len(), before + 1);
     (identity(&from_kubectl), identity(after.last().unwrap()))
@@ -77,7 +95,10 @@ fn kcurl_sends_the_same_credentials_as_kubectl() {
     let pki = Pki::new();
     let env = Env::new();
     let ca = format!("    certificate-authority: {}\n", pki.ca.cert.display());
-    let ca_data = format!("    certificate-authority-data: {}\n", b64(&pki.ca.cert_pem));
+    let ca_data = format!(
+        "    certificate-authority-data: {}\n",
+        b64(&pki.ca.cert_pem)
+    );
     let token_file = env.write("token", "from-file\n");
     let plugin = env.write(
         "plugin.sh",
@@ -89,8 +110,25 @@ fn kcurl_sends_the_same_credentials_as_kubectl() {
     let url = server.url();
     let mut fixtures: Vec<(&str, String)> = vec![
         ("token", config(&url, &ca, "    token: abc.def\n")),
-        ("tokenFile", config(&url, &ca, &format!("    token: ignored\n    tokenFile: {}\n", token_file.display()))),
-        ("basic", config(&url, &ca_data, "    username: admin\n    password: 's3cr:et'\n")),
+        (
+            "tokenFile",
+            config(
+                &url,
+                &ca,
+                &format!(
+                    "    token: ignored\n    tokenFile: {}\n",
+                    token_file.display()
+                ),
+            ),
+        ),
+        (
+            "basic",
+            config(
+                &url,
+                &ca_data,
+                "    username: admin\n    password: 's3cr:et'\n",
+            ),
+        ),
         (
             "impersonation",
             config(
@@ -122,14 +160,23 @@ fn kcurl_sends_the_same_credentials_as_kubectl() {
             ),
         ),
     ];
-    for kind in [KeyKind::EcP256Pkcs8, KeyKind::EcP256Sec1, KeyKind::RsaPkcs1, KeyKind::RsaPkcs8] {
+    for kind in [
+        KeyKind::EcP256Pkcs8,
+        KeyKind::EcP256Sec1,
+        KeyKind::RsaPkcs1,
+        KeyKind::RsaPkcs8,
+    ] {
         let c = pki.client_cert("alice", Some("system:masters"), kind);
         fixtures.push((
             "client cert",
             config(
                 &url,
                 &ca,
-                &format!("    client-certificate: {}\n    client-key: {}\n", c.cert.display(), c.key.display()),
+                &format!(
+                    "    client-certificate: {}\n    client-key: {}\n",
+                    c.cert.display(),
+                    c.key.display()
+                ),
             ),
         ));
         fixtures.push((
@@ -147,15 +194,29 @@ fn kcurl_sends_the_same_credentials_as_kubectl() {
     }
     for (name, cfg) in &fixtures {
         let (k, c) = both(&kubectl, &server, &env, cfg);
-        assert_eq!(k, c, "fixture {name}: kubectl (left) and kcurl (right) differ");
-        assert!(k.iter().any(|l| l.starts_with("authorization") || l.starts_with("client-cert: Some")), "{name}: {k:?}");
+        assert_eq!(
+            k, c,
+            "fixture {name}: kubectl (left) and kcurl (right) differ"
+        );
+        assert!(
+            k.iter()
+                .any(|l| l.starts_with("authorization") || l.starts_with("client-cert: Some")),
+            "{name}: {k:?}"
+        );
     }
 
     // tls-server-name: a certificate valid only for that name, reached by IP.
     let named = pki.server_cert(&["kube.internal"]);
     let server = ServerBuilder::new(&pki).cert(&named).start();
-    let cfg = config(&server.url(), &format!("{ca}    tls-server-name: kube.internal\n"), "    token: t\n");
+    let cfg = config(
+        &server.url(),
+        &format!("{ca}    tls-server-name: kube.internal\n"),
+        "    token: t\n",
+    );
     let (k, c) = both(&kubectl, &server, &env, &cfg);
     assert_eq!(k, c, "tls-server-name");
-    assert!(k.contains(&"sni: Some(\"kube.internal\")".to_string()), "{k:?}");
+    assert!(
+        k.contains(&"sni: Some(\"kube.internal\")".to_string()),
+        "{k:?}"
+    );
 }

@@ -57,9 +57,14 @@ fn get_with_the_current_context_sends_the_token_and_pretty_prints() {
 #[test]
 fn data_makes_a_json_post_and_method_and_headers_follow_the_flags() {
     let (pki, env) = (Pki::new(), Env::new());
-    let server = ServerBuilder::new(&pki).handler(|_| Reply::json(201, "{}")).start();
+    let server = ServerBuilder::new(&pki)
+        .handler(|_| Reply::json(201, "{}"))
+        .start();
     token_config(&env, &pki, &server.url(), "t");
-    kcurl(&env).args(["-d", r#"{"a":1}"#, "/api/v1/namespaces/default/pods"]).assert().code(0);
+    kcurl(&env)
+        .args(["-d", r#"{"a":1}"#, "/api/v1/namespaces/default/pods"])
+        .assert()
+        .code(0);
     let req = server.only_request();
     assert_eq!(req.method, "POST");
     assert_eq!(req.body_str(), r#"{"a":1}"#);
@@ -67,7 +72,14 @@ fn data_makes_a_json_post_and_method_and_headers_follow_the_flags() {
 
     let file = env.write("pod.json", "{\"kind\":\"Pod\"}\n");
     kcurl(&env)
-        .args(["-X", "PUT", "-H", "Content-Type: application/merge-patch+json", "-H", "X-Extra: 1"])
+        .args([
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/merge-patch+json",
+            "-H",
+            "X-Extra: 1",
+        ])
         .arg("-d")
         .arg(format!("@{}", file.display()))
         .arg("/x")
@@ -76,12 +88,22 @@ fn data_makes_a_json_post_and_method_and_headers_follow_the_flags() {
     let req = server.requests().pop().unwrap();
     assert_eq!(req.method, "PUT");
     assert_eq!(req.body, b"{\"kind\":\"Pod\"}\n");
-    assert_eq!(req.header_all("content-type"), vec!["application/merge-patch+json"]);
+    assert_eq!(
+        req.header_all("content-type"),
+        vec!["application/merge-patch+json"]
+    );
     assert_eq!(req.header("x-extra"), Some("1"));
 
-    kcurl(&env).args(["-d", "@-", "-X", "PATCH", "/x"]).write_stdin("from stdin").assert().code(0);
+    kcurl(&env)
+        .args(["-d", "@-", "-X", "PATCH", "/x"])
+        .write_stdin("from stdin")
+        .assert()
+        .code(0);
     let req = server.requests().pop().unwrap();
-    assert_eq!((req.method.as_str(), req.body_str().as_str()), ("PATCH", "from stdin"));
+    assert_eq!(
+        (req.method.as_str(), req.body_str().as_str()),
+        ("PATCH", "from stdin")
+    );
 
     kcurl(&env).args(["-X", "PROPFIND", "/x"]).assert().code(0);
     assert_eq!(server.requests().pop().unwrap().method, "PROPFIND");
@@ -93,7 +115,14 @@ fn user_headers_replace_or_remove_defaults_including_authorization() {
     let server = ServerBuilder::new(&pki).start();
     token_config(&env, &pki, &server.url(), "kubeconfig-token");
     kcurl(&env)
-        .args(["-H", "Accept: application/yaml", "-H", "User-Agent:", "-H", "Authorization: Bearer mine"])
+        .args([
+            "-H",
+            "Accept: application/yaml",
+            "-H",
+            "User-Agent:",
+            "-H",
+            "Authorization: Bearer mine",
+        ])
         .arg("/api")
         .assert()
         .code(0);
@@ -119,9 +148,15 @@ fn bad_input_is_refused_before_any_request() {
         .assert()
         .code(2)
         .stderr("kcurl: error: -H \"no colon here\": expected 'Name: value' (or 'Name:' to remove a default header)\n");
-    kcurl(&env).args(["-X", "GET POST", "/api"]).assert().code(2);
+    kcurl(&env)
+        .args(["-X", "GET POST", "/api"])
+        .assert()
+        .code(2);
     kcurl(&env).args(["ftp://example/api"]).assert().code(2);
-    kcurl(&env).args(["--connect-timeout", "0", "/api"]).assert().code(2);
+    kcurl(&env)
+        .args(["--connect-timeout", "0", "/api"])
+        .assert()
+        .code(2);
     kcurl(&env).assert().code(2);
     assert!(server.requests().is_empty());
 }
@@ -130,7 +165,11 @@ fn bad_input_is_refused_before_any_request() {
 fn unreachable_servers_exit_6_with_the_url() {
     let env = Env::new();
     // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     kcurl(&env)
         .args(["--server", &format!("https://127.0.0.1:{port}"), "/version"])
         .assert()
@@ -144,7 +183,9 @@ fn unreachable_servers_exit_6_with_the_url() {
 #[test]
 fn a_server_that_never_answers_is_bounded_by_timeout() {
     let (pki, env) = (Pki::new(), Env::new());
-    let server = ServerBuilder::new(&pki).handler(|_| Reply::NeverAnswer).start();
+    let server = ServerBuilder::new(&pki)
+        .handler(|_| Reply::NeverAnswer)
+        .start();
     token_config(&env, &pki, &server.url(), "t");
     kcurl(&env)
         .args(["--timeout", "0.5", "/api"])
@@ -167,6 +208,9 @@ fn version_and_help_document_the_exit_codes() {
     let out = kcurl(&env).arg("--help").output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     for code in 0..=7 {
-        assert!(help.contains(&format!("\n  {code}  ")), "exit code {code} missing from --help");
+        assert!(
+            help.contains(&format!("\n  {code}  ")),
+            "exit code {code} missing from --help"
+        );
     }
 }

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# kcurl vs curl vs kubectl, side by side in one run, against the local demo API server
+# (examples/demo_server.rs: TLS, a token, generated PodLists). Prints a Markdown table of medians
+# and ratios plus peak RSS. Wall times use hyperfine; peak RSS uses GNU time (/usr/bin/time -v).
+#
+#   bench/compare.sh            # full run (a few minutes)
+#   RUNS=20 bench/compare.sh    # fewer runs
+#
+# Installs hyperfine, jq and GNU time from Debian when missing (as root). kubectl is optional:
+# its rows are skipped when it is not installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-50}
+
+need=()
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v jq >/dev/null || need+=(jq)
+command -v curl >/dev/null || need+=(curl)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "please install: ${need[*]}" >&2; exit 1
+  fi
+fi
+
+cargo build --release --quiet --bin kcurl --example demo_server
+KCURL=$PWD/target/release/kcurl
+KUBECTL=""
+if command -v kubectl >/dev/null; then
+  real=$(readlink -f "$(command -v kubectl)")
+  if [ -x "$(dirname "$real")/kubectl.1.32" ]; then KUBECTL="$(dirname "$real")/kubectl.1.32"; else KUBECTL=$(command -v kubectl); fi
+fi
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+target/release/examples/demo_server "$work/demo" > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do grep -q '^export KUBECONFIG' "$work/server.log" 2>/dev/null && break; sleep 0.1; done
+export KUBECONFIG="$work/demo/kubeconfig"
+SERVER=$(sed -n 's/^kcurl demo API server on \([^ ]*\).*/\1/p' "$work/server.log")
+TOKEN=$(cat "$work/demo/token")
+CA="$work/demo/ca.crt"
+CURL="curl -sS --fail-with-body --cacert $CA -H 'Authorization: Bearer $TOKEN'"
+
+# Warm the server's PodList cache and check every tool works before timing anything.
+"$KCURL" /version >/dev/null
+eval "$CURL $SERVER/version" >/dev/null
+[ -n "$KUBECTL" ] && "$KUBECTL" get --raw /version >/dev/null
+"$KCURL" '/bench/pods?n=10000' >/dev/null
+
+median() { jq -r ".results[$1].median" "$2"; }
+rss_kb() { /usr/bin/time -v bash -c "$1" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p' | sort -n | tail -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f×", a / b }'; }
+ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
+
+echo "## kcurl benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $("$KCURL" --version)"
+echo
+echo "### 1. One-shot GET /version (median of $RUNS runs)"
+cmds=("$KCURL /version" "$CURL $SERVER/version")
+[ -n "$KUBECTL" ] && cmds+=("$KUBECTL get --raw /version")
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/h1.json" "${cmds[@]}" >/dev/null 2>&1 \
+  || hyperfine --warmup 5 --runs "$RUNS" --export-json "$work/h1.json" "${cmds[@]}" >/dev/null
+k=$(median 0 "$work/h1.json"); c=$(median 1 "$work/h1.json")
+echo "| tool | median | kcurl is |"
+echo "|---|---|---|"
+echo "| kcurl | $(ms "$k") | |"
+echo "| curl --cacert -H 'Authorization: Bearer …' | $(ms "$c") | $(ratio "$c" "$k") faster |"
+if [ -n "$KUBECTL" ]; then
+  q=$(median 2 "$work/h1.json")
+  echo "| kubectl get --raw | $(ms "$q") | $(ratio "$q" "$k") faster |"
+fi
+echo
+
+echo "### 2. 10,000-pod PodList ($(eval "$CURL '$SERVER/bench/pods?n=10000'" | wc -c | awk '{printf "%.1f MB", $1/1e6}')), pretty-printed to /dev/null"
+runs2=$(( RUNS / 5 > 5 ? RUNS / 5 : 5 ))
+cmds=("$KCURL '/bench/pods?n=10000' > /dev/null" "$CURL '$SERVER/bench/pods?n=10000' | jq . > /dev/null")
+[ -n "$KUBECTL" ] && cmds+=("$KUBECTL get --raw '/bench/pods?n=10000' | jq . > /dev/null")
+hyperfine --warmup 2 --runs "$runs2" --export-json "$work/h2.json" "${cmds[@]}" >/dev/null
+k=$(median 0 "$work/h2.json"); c=$(median 1 "$work/h2.json")
+echo "| pipeline | median | peak RSS (largest process) | kcurl is |"
+echo "|---|---|---|---|"
+echo "| kcurl | $(ms "$k") | $(rss_kb "${cmds[0]}") KB | |"
+echo "| curl \| jq . | $(ms "$c") | $(rss_kb "${cmds[1]}") KB | $(ratio "$c" "$k") faster |"
+if [ -n "$KUBECTL" ]; then
+  q=$(median 2 "$work/h2.json")
+  echo "| kubectl get --raw \| jq . | $(ms "$q") | $(rss_kb "${cmds[2]}") KB | $(ratio "$q" "$k") faster |"
+fi
+echo
+
+echo "### 3. Peak RSS of kcurl by response size (pretty-printed to /dev/null)"
+echo "| response | kcurl peak RSS | kcurl --raw peak RSS |"
+echo "|---|---|---|"
+for mb in 1 25 200; do
+  echo "| ${mb} MB | $(rss_kb "$KCURL '/bench/bytes?mb=$mb' > /dev/null") KB | $(rss_kb "$KCURL --raw '/bench/bytes?mb=$mb' > /dev/null") KB |"
+done
+echo
+
+echo "### 4. exec credential plugin that takes 300 ms (like aws eks get-token): warm runs"
+cat > "$work/plugin.sh" <<PLUGIN
+#!/bin/sh
+sleep 0.3
+printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"%s","expirationTimestamp":"%s"}}' "$TOKEN" "\$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+PLUGIN
+chmod +x "$work/plugin.sh"
+cat > "$work/exec-kubeconfig" <<CFG
+apiVersion: v1
+kind: Config
+clusters:
+- name: demo
+  cluster: {server: $SERVER, certificate-authority: $CA}
+users:
+- name: exec
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: $work/plugin.sh, interactiveMode: Never}
+contexts:
+- name: exec
+  context: {cluster: demo, user: exec}
+current-context: exec
+CFG
+export XDG_CACHE_HOME="$work/cache"
+runs4=$(( RUNS / 5 > 5 ? RUNS / 5 : 5 ))
+cmds=("$KCURL --kubeconfig $work/exec-kubeconfig /version")
+[ -n "$KUBECTL" ] && cmds+=("$KUBECTL --kubeconfig $work/exec-kubeconfig get --raw /version")
+hyperfine -N --warmup 2 --runs "$runs4" --export-json "$work/h4.json" "${cmds[@]}" >/dev/null 2>&1 \
+  || hyperfine --warmup 2 --runs "$runs4" --export-json "$work/h4.json" "${cmds[@]}" >/dev/null
+k=$(median 0 "$work/h4.json")
+echo "| tool | median | kcurl is |"
+echo "|---|---|---|"
+echo "| kcurl (credential cached across runs) | $(ms "$k") | |"
+if [ -n "$KUBECTL" ]; then
+  q=$(median 1 "$work/h4.json")
+  echo "| kubectl get --raw (runs the plugin every time) | $(ms "$q") | $(ratio "$q" "$k") faster |"
+fi
+echo
+
+echo "### 5. Binary size and start-up"
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/h5.json" "$KCURL --version" >/dev/null 2>&1 \
+  || hyperfine --warmup 5 --runs "$RUNS" --export-json "$work/h5.json" "$KCURL --version" >/dev/null
+echo "| binary size | kcurl --version |"
+echo "|---|---|"
+echo "| $(du -k "$KCURL" | cut -f1) KB | $(ms "$(median 0 "$work/h5.json")") |"
