@@ -242,7 +242,11 @@ impl Tls {
             CertificateError::NotValidForNameContext { presented, .. } => format!(
                 "the server's certificate is valid for {}, not for {name}; connect to one of those names \
                  or set tls-server-name",
-                presented.join(", ")
+                presented
+                    .iter()
+                    .map(|p| plain_name(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             CertificateError::NotValidForName => {
                 format!("the server's certificate is not valid for {name}")
@@ -354,6 +358,27 @@ fn identity_reason(e: &rustls::Error) -> String {
         }
         other => format!("unusable client certificate: {}", rustls_reason(other)),
     }
+}
+
+/// A name from webpki's list of presented names, without its Debug wrapping:
+/// `DnsName("kube.example")` → `kube.example`, `IpAddress(0::1)` → `::1`.
+fn plain_name(presented: &str) -> String {
+    if let Some(dns) = presented
+        .strip_prefix("DnsName(\"")
+        .and_then(|n| n.strip_suffix("\")"))
+    {
+        return dns.to_string();
+    }
+    if let Some(ip) = presented
+        .strip_prefix("IpAddress(")
+        .and_then(|n| n.strip_suffix(')'))
+    {
+        // webpki spells IPv6 its own way (`0::1`); print it as Rust (and Go) do.
+        return ip
+            .parse::<std::net::IpAddr>()
+            .map_or_else(|_| ip.to_string(), |a| a.to_string());
+    }
+    presented.to_string()
 }
 
 fn rustls_reason(e: &rustls::Error) -> String {
@@ -699,6 +724,14 @@ mod tests {
             ))),
             "2024-02-29T23:59:59Z"
         );
+    }
+
+    #[test]
+    fn presented_names_lose_their_debug_wrapping() {
+        assert_eq!(plain_name("DnsName(\"kube.example\")"), "kube.example");
+        assert_eq!(plain_name("IpAddress(0::1)"), "::1");
+        assert_eq!(plain_name("IpAddress(10.0.0.1)"), "10.0.0.1");
+        assert_eq!(plain_name("Unsupported(0x08)"), "Unsupported(0x08)");
     }
 
     #[test]

@@ -672,30 +672,45 @@ fn credentials_are_withheld_over_plain_http_but_impersonation_is_sent() {
 #[test]
 fn credentials_are_withheld_from_a_url_on_another_port() {
     let (pki, env) = (Pki::new(), Env::new());
-    let cluster = ServerBuilder::new(&pki).start();
-    let other = ServerBuilder::new(&pki).start();
-    write_config(&env, &cluster, &pki, "{token: tok-origin}");
+    let cluster = ServerBuilder::new(&pki).request_client_cert().start();
+    let other = ServerBuilder::new(&pki).request_client_cert().start();
+    let client = pki.client_cert("dev", None, KeyKind::EcP256Pkcs8);
+    write_config(
+        &env,
+        &cluster,
+        &pki,
+        &format!(
+            "{{token: tok-origin, client-certificate: {}, client-key: {}}}",
+            client.cert.display(),
+            client.key.display()
+        ),
+    );
+    // Another host gets neither the cluster's CA nor its credentials: kcurl checks it against
+    // the system trust store, hence -k for this test server.
     let target = format!("{}/version", other.url());
-    let out = run(kcurl(&env).arg(&target));
+    let out = run(kcurl(&env).args(["-k", &target]));
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(
         out.stderr,
         format!(
-            "kcurl: warning: {target} is not the cluster's server ({}): sending the request \
+            "kcurl: warning: TLS certificate verification is disabled (--insecure): the server's \
+             identity is not verified and credentials may be exposed to an impostor\n\
+             kcurl: warning: {target} is not the cluster's server ({}): sending the request \
              without credentials\n",
             cluster.url()
         )
     );
-    assert_eq!(other.only_request().header("authorization"), None);
+    let req = other.only_request();
+    assert_eq!(req.header("authorization"), None);
+    assert_eq!(req.client_cert_der, None, "no client certificate either");
     assert!(cluster.requests().is_empty());
 
     // A full URL on the cluster's own scheme, host and port does get the credentials.
     let out = run(kcurl(&env).arg(format!("{}/version", cluster.url())));
     assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:?}");
-    assert_eq!(
-        cluster.only_request().header("authorization"),
-        Some("Bearer tok-origin")
-    );
+    let req = cluster.only_request();
+    assert_eq!(req.header("authorization"), Some("Bearer tok-origin"));
+    assert_eq!(req.client_cert_der.as_deref(), Some(client.cert_der.as_slice()));
     assert_no_secret(&out, &["tok-origin"]);
 }
 
