@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use clap_complete::ArgValueCandidates;
 
 /// The exit-code table shown at the end of `--help` (and kept in sync with the README and the
 /// man page, which are checked by tests).
@@ -42,6 +43,8 @@ Examples:
     long_about,
     after_help = EXIT_CODES,
     after_long_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"),
+    // PATH|URL is optional only for --generate; the usage shows the real one.
+    override_usage = "kcurl [OPTIONS] <PATH|URL>",
     max_term_width = 100
 )]
 pub struct Args {
@@ -52,40 +55,110 @@ pub struct Args {
     /// string is kept as given. A full URL gets the cluster's credentials only when its scheme,
     /// host and port are the cluster's; any other URL is sent without credentials, with a
     /// notice on stderr.
-    #[arg(value_name = "PATH|URL")]
+    #[arg(
+        value_name = "PATH|URL",
+        required_unless_present = "generate",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub target: String,
 
-    /// HTTP method [default: GET, or POST when --data is given].
-    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    /// HTTP method [default: GET; POST with --data; PATCH with --patch-type].
+    #[arg(
+        short = 'X',
+        long = "request",
+        value_name = "METHOD",
+        help_heading = "Request"
+    )]
     pub method: Option<String>,
 
     /// Request body: DATA as given, @FILE for a file's contents, @- for standard input.
     ///
-    /// Sent with Content-Type: application/json unless a -H 'Content-Type: …' says otherwise.
-    #[arg(short = 'd', long, value_name = "DATA", allow_hyphen_values = true)]
+    /// JSON is sent unchanged; YAML (one document) is converted to JSON. Sent with
+    /// Content-Type: application/json (or the --patch-type's) unless -H 'Content-Type: …' says
+    /// otherwise, in which case the body is sent exactly as given.
+    #[arg(
+        short = 'd',
+        long,
+        value_name = "DATA",
+        allow_hyphen_values = true,
+        help_heading = "Request"
+    )]
     pub data: Option<String>,
+
+    /// PATCH flavour: merge, json, strategic or apply (server-side apply; sends YAML).
+    ///
+    /// Sets the Content-Type (application/merge-patch+json, application/json-patch+json,
+    /// application/strategic-merge-patch+json, application/apply-patch+yaml) and implies
+    /// -X PATCH. -X PATCH alone means merge, which also works for custom resources. apply adds
+    /// fieldManager=kcurl unless the path or -P gives one.
+    #[arg(long, value_name = "TYPE", help_heading = "Request")]
+    pub patch_type: Option<PatchType>,
+
+    /// Add dryRun=All: the server validates a mutating request but persists nothing.
+    #[arg(long, help_heading = "Request")]
+    pub dry_run: bool,
+
+    /// Add a query parameter key=value, percent-encoded (repeatable).
+    ///
+    /// Merged with any query already in PATH: -P 'labelSelector=app in (a,b)' -P limit=5.
+    #[arg(
+        short = 'P',
+        long = "param",
+        value_name = "KEY=VALUE",
+        help_heading = "Request"
+    )]
+    pub params: Vec<String>,
+
+    /// Watch: add watch=1 and print each event the moment it arrives.
+    ///
+    /// Runs until the server ends the stream (or Ctrl-C: exit 130). An ERROR event carrying a
+    /// Status (e.g. 410 Expired) prints its message on stderr and sets the exit code.
+    #[arg(short = 'w', long, help_heading = "Request")]
+    pub watch: bool,
 
     /// Extra request header 'Name: value' (repeatable).
     ///
     /// A header replaces kcurl's default of the same name (Accept, User-Agent, Content-Type,
     /// Authorization). 'Name:' with nothing after the colon removes that default header.
-    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    #[arg(
+        short = 'H',
+        long = "header",
+        value_name = "HEADER",
+        help_heading = "Request"
+    )]
     pub headers: Vec<String>,
 
     /// Kubeconfig file to use instead of $KUBECONFIG or ~/.kube/config.
     #[arg(long, value_name = "FILE", help_heading = "Kubeconfig")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// Kubeconfig context to use instead of current-context.
-    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig")]
-    pub context: Option<String>,
+    /// Kubeconfig context to use instead of current-context (repeatable; globs like 'prod-*').
+    ///
+    /// With several contexts (or a glob, or --all-contexts) the same request goes to each,
+    /// concurrently, each with its own credentials: one JSON object per context on stdout
+    /// ({"context", "status", "body"}), a one-line summary per context on stderr, and the exit
+    /// code of the worst result.
+    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig",
+          add = ArgValueCandidates::new(crate::generate::context_names))]
+    pub context: Vec<String>,
+
+    /// Send the request to every context in the kubeconfig (see --context).
+    #[arg(long, help_heading = "Kubeconfig", conflicts_with = "context")]
+    pub all_contexts: bool,
+
+    /// Namespace for {namespace} or {ns} in PATH [default: the context's, else default].
+    #[arg(short = 'n', long, value_name = "NAME", help_heading = "Request")]
+    pub namespace: Option<String>,
 
     /// Kubeconfig cluster to use instead of the context's.
-    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig")]
+    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig",
+          add = ArgValueCandidates::new(crate::generate::cluster_names))]
     pub cluster: Option<String>,
 
     /// Kubeconfig user to use instead of the context's.
-    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig")]
+    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig",
+          add = ArgValueCandidates::new(crate::generate::user_names))]
     pub user: Option<String>,
 
     /// Use the pod's service account, even if a kubeconfig exists.
@@ -185,8 +258,104 @@ pub struct Args {
     pub color: ColorChoice,
 
     /// Write the response body byte for byte: no pretty-printing, no colour.
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, help_heading = "Output", conflicts_with_all = ["compact", "output", "table"])]
     pub raw: bool,
+
+    /// One JSON value per line (a watch: one event per line), for jq -c and while-read loops.
+    #[arg(short = 'c', long, help_heading = "Output")]
+    pub compact: bool,
+
+    /// Output format for JSON responses: json or yaml (also per watch event).
+    ///
+    /// yaml parses each value into memory (json streams); numbers beyond 64-bit precision
+    /// are rounded in YAML output.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FORMAT",
+        default_value = "json",
+        help_heading = "Output",
+        conflicts_with = "compact"
+    )]
+    pub output: OutputFormat,
+
+    /// Print the response as a table, like kubectl get (NAME, READY, STATUS, AGE …).
+    ///
+    /// Asks the server for a Table (Accept: application/json;as=Table;v=v1;g=meta.k8s.io);
+    /// works for any resource the server can render, custom resources included.
+    #[arg(long, help_heading = "Output", conflicts_with_all = ["compact", "output", "watch"])]
+    pub table: bool,
+
+    /// With --table: also the wide columns (kubectl get -o wide).
+    #[arg(long, help_heading = "Output", requires = "table")]
+    pub wide: bool,
+
+    /// Print the response status line and headers before the body, on stdout (curl's -i).
+    #[arg(short = 'i', long, help_heading = "Output")]
+    pub include: bool,
+
+    /// Show the request and response headers (credentials redacted), timings and the
+    /// kubeconfig, context, cluster and user used, on stderr.
+    #[arg(short = 'v', long, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Print the man page or a shell completion script to stdout, then exit.
+    ///
+    /// Needs no kubeconfig. The completion scripts call kcurl back at TAB time (with
+    /// KCURL_COMPLETE set) to complete flags and kubeconfig context, cluster and user names.
+    #[arg(long, value_name = "KIND", hide_short_help = true)]
+    pub generate: Option<Generate>,
+}
+
+/// The `--generate` kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    /// The man page (roff): kcurl --generate man > kcurl.1
+    Man,
+    /// Bash completion script.
+    CompleteBash,
+    /// Zsh completion script.
+    CompleteZsh,
+    /// Fish completion script.
+    CompleteFish,
+    /// PowerShell completion script.
+    CompletePowershell,
+    /// Elvish completion script.
+    CompleteElvish,
+}
+
+/// The `--patch-type` choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PatchType {
+    /// JSON merge patch (RFC 7386): application/merge-patch+json.
+    Merge,
+    /// JSON patch (RFC 6902): application/json-patch+json.
+    Json,
+    /// Strategic merge patch (built-in types only): application/strategic-merge-patch+json.
+    Strategic,
+    /// Server-side apply: application/apply-patch+yaml, fieldManager=kcurl.
+    Apply,
+}
+
+impl PatchType {
+    /// The Content-Type for this patch type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            PatchType::Merge => "application/merge-patch+json",
+            PatchType::Json => "application/json-patch+json",
+            PatchType::Strategic => "application/strategic-merge-patch+json",
+            PatchType::Apply => "application/apply-patch+yaml",
+        }
+    }
+}
+
+/// The `-o` choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// JSON, pretty-printed (or one line per value with -c).
+    Json,
+    /// YAML, one document per value.
+    Yaml,
 }
 
 /// The `--color` choices.

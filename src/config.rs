@@ -43,7 +43,7 @@ pub struct Target {
 }
 
 /// Resolve the target from the command line and the kubeconfig files the environment names.
-pub fn resolve(args: &Args) -> Result<Target> {
+pub fn resolve(args: &Args, context: Option<&str>) -> Result<Target> {
     if args.insecure && args.certificate_authority.is_some() {
         return Err(Error::Usage(
             "--insecure and --certificate-authority contradict each other; give one".to_string(),
@@ -53,7 +53,7 @@ pub fn resolve(args: &Args) -> Result<Target> {
     let sa_dir = &args.service_account_dir;
     if args.in_cluster {
         let ic = incluster::load(sa_dir, &getenv)?;
-        return resolve_with(args, &in_cluster_kubeconfig(ic, sa_dir));
+        return resolve_with(args, &in_cluster_kubeconfig(ic, sa_dir), None);
     }
     let sources = Sources::from_env(args.kubeconfig.clone());
     let kubeconfig = kubeconfig::load(&sources)?;
@@ -63,7 +63,7 @@ pub fn resolve(args: &Args) -> Result<Target> {
         match incluster::unavailable_reason(&getenv) {
             None => {
                 let ic = incluster::load(sa_dir, &getenv)?;
-                return resolve_with(args, &in_cluster_kubeconfig(ic, sa_dir));
+                return resolve_with(args, &in_cluster_kubeconfig(ic, sa_dir), None);
             }
             Some(reason) if args.server.is_none() => {
                 return Err(Error::Config(format!(
@@ -75,7 +75,7 @@ pub fn resolve(args: &Args) -> Result<Target> {
             Some(_) => {}
         }
     }
-    resolve_with(args, &kubeconfig)
+    resolve_with(args, &kubeconfig, context)
 }
 
 /// The service account as a one-context kubeconfig, so overrides and validation work the same.
@@ -116,10 +116,15 @@ fn in_cluster_kubeconfig(ic: incluster::InCluster, dir: &std::path::Path) -> Kub
     }
 }
 
+/// Load the kubeconfig files the flags and environment name (for several contexts at once).
+pub fn load_kubeconfig(args: &Args) -> Result<Kubeconfig> {
+    kubeconfig::load(&Sources::from_env(args.kubeconfig.clone()))
+}
+
 /// [`resolve`] against an already loaded kubeconfig.
-pub fn resolve_with(args: &Args, kc: &Kubeconfig) -> Result<Target> {
+pub fn resolve_with(args: &Args, kc: &Kubeconfig, context: Option<&str>) -> Result<Target> {
     let selection = Selection {
-        context: args.context.clone(),
+        context: context.map(str::to_string),
         cluster: args.cluster.clone(),
         user: args.user.clone(),
     };

@@ -250,14 +250,10 @@ pub fn send(
     }
 }
 
-/// The method: `-X`, else POST with a body, else GET.
-pub fn method(args: &Args, has_body: bool) -> Result<Method> {
-    match &args.method {
-        Some(m) => Method::from_bytes(m.as_bytes())
-            .map_err(|_| Error::Usage(format!("-X \"{m}\": not a valid HTTP method"))),
-        None if has_body => Ok(Method::POST),
-        None => Ok(Method::GET),
-    }
+/// Parse `-X METHOD`.
+pub fn method_from(m: &str) -> Result<Method> {
+    Method::from_bytes(m.as_bytes())
+        .map_err(|_| Error::Usage(format!("-X \"{m}\": not a valid HTTP method")))
 }
 
 /// Turn a transport failure into a user-facing error naming the URL and the cause.

@@ -13,6 +13,7 @@
 use std::fmt;
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -560,6 +561,8 @@ pub struct Connector {
     cluster_authority: String,
     insecure: bool,
     other: Arc<OnceLock<std::result::Result<Tls, String>>>,
+    /// When the transport below TLS was ready (TCP, through any proxy) and when TLS was.
+    timings: Arc<Mutex<(Option<Instant>, Option<Instant>)>>,
 }
 
 impl fmt::Debug for Connector {
@@ -578,6 +581,22 @@ impl Connector {
             cluster_authority,
             insecure,
             other: Arc::new(OnceLock::new()),
+            timings: Arc::new(Mutex::new((None, None))),
+        }
+    }
+
+    /// When the last connection was established (TCP) and when its TLS handshake finished.
+    pub fn timings(&self) -> (Option<Instant>, Option<Instant>) {
+        self.timings.lock().map(|t| *t).unwrap_or((None, None))
+    }
+
+    fn mark(&self, tls: bool) {
+        if let Ok(mut t) = self.timings.lock() {
+            if tls {
+                t.1 = Some(Instant::now());
+            } else {
+                *t = (Some(Instant::now()), None);
+            }
         }
     }
 
@@ -611,8 +630,12 @@ impl<In: Transport> ureq::unversioned::transport::Connector<In> for Connector {
             return Ok(None);
         };
         if !details.needs_tls() || transport.is_tls() {
+            if !transport.is_tls() {
+                self.mark(false);
+            }
             return Ok(Some(Either::A(transport)));
         }
+        self.mark(false);
         let authority = authority_of(details.uri);
         let tls = self
             .tls_for(&authority)
@@ -630,6 +653,7 @@ impl<In: Transport> ureq::unversioned::transport::Connector<In> for Connector {
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
         conn.complete_io(&mut sock).map_err(io_to_ureq)?;
+        self.mark(true);
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),

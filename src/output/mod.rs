@@ -8,6 +8,7 @@
 //! headers) is stripped of terminal control characters first.
 
 pub mod json;
+pub mod table;
 
 use std::io::{self, BufWriter, Read, Write};
 
@@ -38,6 +39,25 @@ pub fn use_color(
 pub struct Options {
     pub raw: bool,
     pub color: bool,
+    /// Pretty or one value per line (`-c`).
+    pub layout: json::Layout,
+    /// `-o yaml`.
+    pub yaml: bool,
+    /// `-i`: status line and headers on stdout first.
+    pub include: bool,
+    /// A watch stream: newline-delimited events, ERROR events checked.
+    pub watch: bool,
+    /// `--table` (`Some(wide)`).
+    pub table: Option<bool>,
+}
+
+impl Options {
+    fn style(&self) -> json::Style {
+        json::Style {
+            layout: self.layout,
+            color: self.color,
+        }
+    }
 }
 
 /// Write one diagnostic line to stderr; a closed stderr is ignored (never a panic).
@@ -85,7 +105,7 @@ pub fn is_json(content_type: Option<&str>) -> bool {
 const STATUS_BUFFER: u64 = 1 << 20;
 
 /// Print the response: Warning headers to stderr, the body to stdout, and for non-2xx a one-line
-/// summary to stderr. Returns the exit code for the status.
+/// summary to stderr. Returns the exit code: from the status, or from a watch's ERROR event.
 pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) -> Result<u8> {
     let status = resp.status();
     for w in resp.headers().get_all(http::header::WARNING) {
@@ -103,12 +123,20 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
         .get(http::header::LOCATION)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let json = !opts.raw && is_json(content_type.as_deref());
+    let watch = opts.watch
+        || content_type
+            .as_deref()
+            .is_some_and(|c| c.to_ascii_lowercase().contains("stream=watch"));
 
-    let mut reader = resp.body_mut().as_reader();
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    if opts.include {
+        write_head(resp, &mut out).map_err(Error::Output)?;
+    }
+    let mut reader = resp.body_mut().as_reader();
 
     let mut status_line = None;
+    let mut watch_error = None;
     if !status.is_success() {
         // Read the start of the body to find a Status message; print all of it regardless.
         let mut head = Vec::new();
@@ -122,7 +150,20 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
             })?;
         status_line = Some(summary(status, &head, location.as_deref()));
         let chained = io::Cursor::new(head).chain(reader);
-        write_body(chained, &mut out, json, opts, url)?;
+        write_body(
+            chained,
+            &mut out,
+            json,
+            Options {
+                table: None,
+                ..opts
+            },
+            url,
+        )?;
+    } else if json && watch {
+        watch_error = write_watch(reader, &mut out, opts, url)?;
+    } else if json && opts.table.is_some() {
+        write_table(reader, &mut out, opts, url)?;
     } else {
         write_body(reader, &mut out, json, opts, url)?;
     }
@@ -131,29 +172,53 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
     if let Some(line) = status_line {
         diag(&format!("kcurl: {line}"));
     }
+    if let Some((code, line)) = watch_error {
+        diag(&format!("kcurl: watch ended with an ERROR event: {line}"));
+        return Ok(exit_code_for_status(code));
+    }
     Ok(exit_code_for_status(status.as_u16()))
 }
 
+/// `-i`: `HTTP/1.1 200 OK`, the headers, and a blank line, as curl prints them.
+fn write_head<W: Write>(resp: &http::Response<ureq::Body>, out: &mut W) -> io::Result<()> {
+    let status = resp.status();
+    write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )?;
+    for (name, value) in resp.headers() {
+        write!(out, "{name}: ")?;
+        out.write_all(value.as_bytes())?;
+        out.write_all(b"\r\n")?;
+    }
+    out.write_all(b"\r\n")?;
+    out.flush()
+}
+
 fn write_body<R: Read, W: Write>(
-    reader: R,
+    mut reader: R,
     out: &mut W,
     json: bool,
     opts: Options,
     url: &str,
 ) -> Result<()> {
+    if json && opts.yaml {
+        let mut all = Vec::new();
+        if let Err(e) = reader.read_to_end(&mut all) {
+            let _ = out.write_all(&all);
+            let _ = out.flush();
+            return Err(read_error(&e, url));
+        }
+        return write_yaml_values(&all, out);
+    }
     if json {
-        let style = json::Style {
-            layout: json::Layout::Pretty,
-            color: opts.color,
-        };
-        match json::reformat(reader, out, style) {
+        match json::reformat(reader, out, opts.style()) {
             Ok(json::Outcome::Complete { .. }) => Ok(()),
             Ok(json::Outcome::Invalid(inv)) => {
                 out.flush().map_err(Error::Output)?;
-                warn(&format!(
-                    "the response says application/json but is not valid JSON ({}); the rest was written unchanged",
-                    sanitize(&inv.message)
-                ));
+                not_json_warning(&inv.message);
                 Ok(())
             }
             Err(json::PrintError::Write(e)) => Err(Error::Output(e)),
@@ -164,6 +229,169 @@ fn write_body<R: Read, W: Write>(
         }
     } else {
         copy_through(reader, out, url)
+    }
+}
+
+fn not_json_warning(detail: &str) {
+    warn(&format!(
+        "the response says application/json but is not valid JSON ({}); the rest was written unchanged",
+        sanitize(detail)
+    ));
+}
+
+/// Every JSON value in `bytes` as a YAML document (`---` between documents); bytes that are not
+/// JSON are written unchanged with a warning.
+fn write_yaml_values<W: Write>(bytes: &[u8], out: &mut W) -> Result<()> {
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<serde_json::Value>();
+    let mut first = true;
+    loop {
+        let start = stream.byte_offset();
+        match stream.next() {
+            None => return out.flush().map_err(Error::Output),
+            Some(Ok(v)) => {
+                if !first {
+                    out.write_all(b"---\n").map_err(Error::Output)?;
+                }
+                first = false;
+                write_yaml(&v, out)?;
+            }
+            Some(Err(e)) => {
+                out.write_all(&bytes[start..]).map_err(Error::Output)?;
+                out.flush().map_err(Error::Output)?;
+                not_json_warning(&e.to_string());
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn write_yaml<W: Write>(v: &serde_json::Value, out: &mut W) -> Result<()> {
+    let text = serde_saphyr::to_string(v)
+        .map_err(|e| Error::Config(format!("-o yaml: cannot write YAML: {e}")))?;
+    out.write_all(text.as_bytes()).map_err(Error::Output)?;
+    if !text.ends_with('\n') {
+        out.write_all(b"\n").map_err(Error::Output)?;
+    }
+    out.flush().map_err(Error::Output)
+}
+
+/// A watch: each newline-delimited event printed (and flushed) as it arrives. Returns the
+/// status code and message of an ERROR event carrying a Status, if one came.
+fn write_watch<R: Read, W: Write>(
+    reader: R,
+    out: &mut W,
+    opts: Options,
+    url: &str,
+) -> Result<Option<(u16, String)>> {
+    use std::io::BufRead;
+    let mut reader = io::BufReader::with_capacity(64 * 1024, reader);
+    let mut line = Vec::new();
+    let mut error = None;
+    loop {
+        line.clear();
+        if let Err(e) = reader.read_until(b'\n', &mut line) {
+            let _ = out.write_all(&line);
+            let _ = out.flush();
+            return Err(read_error(&e, url));
+        }
+        if line.is_empty() {
+            return Ok(error);
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if error.is_none() {
+            error = watch_error(&line);
+        }
+        if opts.yaml {
+            match serde_json::from_slice::<serde_json::Value>(&line) {
+                Ok(v) => {
+                    out.write_all(b"---\n").map_err(Error::Output)?;
+                    write_yaml(&v, out)?;
+                }
+                Err(e) => {
+                    out.write_all(&line).map_err(Error::Output)?;
+                    out.flush().map_err(Error::Output)?;
+                    not_json_warning(&e.to_string());
+                }
+            }
+            continue;
+        }
+        match json::reformat(&line[..], out, opts.style()) {
+            Ok(json::Outcome::Complete { .. }) => {}
+            Ok(json::Outcome::Invalid(inv)) => {
+                out.flush().map_err(Error::Output)?;
+                not_json_warning(&inv.message);
+            }
+            Err(json::PrintError::Write(e)) => return Err(Error::Output(e)),
+            Err(json::PrintError::Read(e)) => return Err(read_error(&e, url)),
+        }
+    }
+}
+
+/// `{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":…}}`.
+fn watch_error(line: &[u8]) -> Option<(u16, String)> {
+    // Cheap pre-check: only ERROR events are parsed.
+    if !line.windows(7).any(|w| w == b"\"ERROR\"") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    if v.get("type")?.as_str()? != "ERROR" {
+        return None;
+    }
+    let obj = v.get("object")?;
+    let code = obj.get("code").and_then(|c| c.as_u64()).unwrap_or(500) as u16;
+    let reason = obj.get("reason").and_then(|r| r.as_str()).unwrap_or("");
+    let message = obj.get("message").and_then(|m| m.as_str()).unwrap_or("");
+    let mut text = format!("{code}");
+    if !reason.is_empty() {
+        text.push_str(&format!(" {}", sanitize(reason)));
+    }
+    if !message.is_empty() {
+        text.push_str(&format!(": {}", sanitize(message)));
+    }
+    Some((code, text))
+}
+
+/// `--table`: a meta.k8s.io Table rendered like `kubectl get`; anything else printed as JSON.
+fn write_table<R: Read, W: Write>(
+    mut reader: R,
+    out: &mut W,
+    opts: Options,
+    url: &str,
+) -> Result<()> {
+    let mut all = Vec::new();
+    if let Err(e) = reader.read_to_end(&mut all) {
+        let _ = out.write_all(&all);
+        let _ = out.flush();
+        return Err(read_error(&e, url));
+    }
+    let wide = opts.table.unwrap_or(false);
+    let rendered = serde_json::from_slice::<serde_json::Value>(&all)
+        .ok()
+        .and_then(|v| table::render(&v, wide));
+    match rendered {
+        Some(text) if text.is_empty() => {
+            diag("No resources found.");
+            Ok(())
+        }
+        Some(text) => {
+            out.write_all(text.as_bytes()).map_err(Error::Output)?;
+            out.flush().map_err(Error::Output)
+        }
+        None => {
+            warn("the server did not return a Table for this request; printing the response as is");
+            write_body(
+                &all[..],
+                out,
+                true,
+                Options {
+                    table: None,
+                    ..opts
+                },
+                url,
+            )
+        }
     }
 }
 

@@ -1,0 +1,626 @@
+//! One request as the user described it ([`Spec`], the same for every context) and its
+//! exchange with one cluster ([`Exchange`]): the URL with namespace placeholders and query
+//! parameters filled in, the warnings about credentials and TLS, sending (with one retry after
+//! a 401 when the credentials came from an exec plugin), and `-v` tracing.
+//!
+//! It does not print response bodies (`output`) and does not loop over pages, contexts or
+//! retries (`lib`).
+
+use std::time::{Duration, Instant};
+
+use ureq::http::{self, HeaderName, HeaderValue, Method};
+
+use crate::auth;
+use crate::cli::{Args, PatchType};
+use crate::config::Target;
+use crate::error::{Error, Result};
+use crate::output::{diag, sanitize, warn};
+use crate::proxy::{self, Choice};
+use crate::request::{self, Url};
+use crate::tls;
+
+/// The request as given on the command line, before any cluster is chosen.
+#[derive(Debug)]
+pub struct Spec {
+    pub method: Method,
+    pub user_headers: Vec<(HeaderName, Option<HeaderValue>)>,
+    pub body: Option<Vec<u8>>,
+    /// The Content-Type kcurl sends with a body, unless the user gave one.
+    pub content_type: &'static str,
+    /// Query parameters to add (`-P`, `watch`, `dryRun`, `fieldManager`), unencoded.
+    pub params: Vec<(String, String)>,
+    /// An Accept header replacing the default (`--table`).
+    pub accept: Option<&'static str>,
+}
+
+/// Query parameters kcurl adds for `--table`.
+pub const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json";
+
+impl Spec {
+    /// Read and check everything about the request that does not depend on a cluster: the
+    /// body (read once, converted from YAML when needed), method, headers and parameters.
+    pub fn from_args(args: &Args) -> Result<Spec> {
+        let user_headers = request::parse_headers(&args.headers)?;
+        let user_content_type = user_headers
+            .iter()
+            .any(|(n, _)| n == http::header::CONTENT_TYPE);
+        let body = request::read_body(args.data.as_deref())?;
+        let method = match (&args.method, args.patch_type) {
+            (Some(m), pt) => {
+                let m = request::method_from(m)?;
+                if pt.is_some() && m != Method::PATCH {
+                    return Err(Error::Usage(format!(
+                        "--patch-type goes with PATCH requests, not -X {m}"
+                    )));
+                }
+                m
+            }
+            (None, Some(_)) => Method::PATCH,
+            (None, None) if body.is_some() => Method::POST,
+            (None, None) => Method::GET,
+        };
+        let patch_type = match (args.patch_type, method == Method::PATCH) {
+            (Some(p), _) => Some(p),
+            (None, true) => Some(PatchType::Merge),
+            (None, false) => None,
+        };
+        let content_type = patch_type.map_or("application/json", PatchType::content_type);
+        let body = match body {
+            Some(b) if !user_content_type && !b.is_empty() => {
+                let label = data_label(args.data.as_deref().unwrap_or(""));
+                Some(convert_body(
+                    b,
+                    patch_type == Some(PatchType::Apply),
+                    &label,
+                )?)
+            }
+            other => other,
+        };
+        let mut params = Vec::new();
+        for p in &args.params {
+            let Some((k, v)) = p.split_once('=') else {
+                return Err(Error::Usage(format!(
+                    "-P \"{p}\": expected KEY=VALUE (e.g. -P labelSelector=app=web)"
+                )));
+            };
+            if k.is_empty() {
+                return Err(Error::Usage(format!("-P \"{p}\": the key is empty")));
+            }
+            params.push((k.to_string(), v.to_string()));
+        }
+        let has = |key: &str, params: &[(String, String)]| {
+            params.iter().any(|(k, _)| k == key) || query_has(&args.target, key)
+        };
+        if args.watch && !has("watch", &params) {
+            params.push(("watch".into(), "1".into()));
+        }
+        if args.dry_run {
+            if !matches!(
+                method,
+                Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+            ) {
+                return Err(Error::Usage(format!(
+                    "--dry-run applies to mutating requests (POST, PUT, PATCH, DELETE), not {method}"
+                )));
+            }
+            if !has("dryRun", &params) {
+                params.push(("dryRun".into(), "All".into()));
+            }
+        }
+        if patch_type == Some(PatchType::Apply) && !has("fieldManager", &params) {
+            params.push(("fieldManager".into(), "kcurl".into()));
+        }
+        Ok(Spec {
+            method,
+            user_headers,
+            body,
+            content_type,
+            params,
+            accept: args.table.then_some(TABLE_ACCEPT),
+        })
+    }
+}
+
+/// `--data`, `--data @pod.yaml` or `--data @- (stdin)`, for messages.
+fn data_label(data: &str) -> String {
+    match data {
+        "@-" => "--data @- (stdin)".to_string(),
+        d if d.starts_with('@') => format!("--data {d}"),
+        _ => "--data".to_string(),
+    }
+}
+
+/// True when the path's own query string has `key`.
+fn query_has(target: &str, key: &str) -> bool {
+    target
+        .split_once('?')
+        .is_some_and(|(_, q)| q.split('&').any(|kv| kv.split('=').next() == Some(key)))
+}
+
+/// JSON is sent unchanged; one YAML document becomes JSON (server-side apply sends YAML as is,
+/// after checking it parses). Errors name the input and the line.
+fn convert_body(bytes: Vec<u8>, apply: bool, label: &str) -> Result<Vec<u8>> {
+    if !apply && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+        return Ok(bytes);
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        Error::Config(format!(
+            "{label}: the body is neither JSON nor YAML (not UTF-8 text at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let options = serde_saphyr::options! { with_snippet: false };
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_str_multiple_with_options(text, options)
+        .map_err(|e| {
+            let msg = e.to_string();
+            let msg = msg.lines().next().unwrap_or("").trim().to_string();
+            Error::Config(format!("{label}: invalid JSON or YAML: {msg}"))
+        })?;
+    let docs: Vec<serde_json::Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    match docs.len() {
+        1 if apply => Ok(bytes),
+        1 => serde_json::to_vec(&docs[0])
+            .map_err(|e| Error::Config(format!("{label}: cannot convert YAML to JSON: {e}"))),
+        0 => Err(Error::Config(format!(
+            "{label}: the YAML holds no document"
+        ))),
+        n => Err(Error::Config(format!(
+            "{label}: {n} YAML documents; one request takes one object (split the file)"
+        ))),
+    }
+}
+
+/// Connection timings of one exchange, for `-v`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timings {
+    pub start: Option<Instant>,
+    pub connected: Option<Instant>,
+    pub tls_done: Option<Instant>,
+    pub first_byte: Option<Instant>,
+}
+
+impl Timings {
+    /// `connect 1.2 ms, tls 3.4 ms, first byte 5.6 ms, total 7.8 ms` (each from the start).
+    pub fn describe(&self, end: Instant) -> String {
+        let Some(start) = self.start else {
+            return String::new();
+        };
+        let ms = |t: Instant| format!("{:.1} ms", t.duration_since(start).as_secs_f64() * 1e3);
+        let mut parts = Vec::new();
+        if let Some(t) = self.connected {
+            parts.push(format!("connect {}", ms(t)));
+        }
+        if let Some(t) = self.tls_done {
+            parts.push(format!("tls {}", ms(t)));
+        }
+        if let Some(t) = self.first_byte {
+            parts.push(format!("first byte {}", ms(t)));
+        }
+        parts.push(format!("total {}", ms(end)));
+        parts.join(", ")
+    }
+}
+
+/// One request to one cluster.
+pub struct Exchange<'a> {
+    pub args: &'a Args,
+    pub spec: &'a Spec,
+    pub target: Target,
+    pub url: Url,
+    pub send_credentials: bool,
+    proxy: Option<Choice>,
+    cluster_authority: String,
+    /// `[context] ` prefix for warnings and `-v` lines when several contexts run at once.
+    label: String,
+}
+
+impl<'a> Exchange<'a> {
+    /// Build the URL for `target` and say on stderr what is withheld or unsafe.
+    pub fn new(
+        args: &'a Args,
+        spec: &'a Spec,
+        target: Target,
+        label: Option<&str>,
+    ) -> Result<Self> {
+        let path = fill_namespace(
+            &args.target,
+            args.namespace.as_deref(),
+            target.namespace.as_deref(),
+        );
+        if args.namespace.is_some() && path == args.target && label.is_none() {
+            warn(&format!(
+                "-n {} has no effect: {} has no {{namespace}} or {{ns}} placeholder",
+                args.namespace.as_deref().unwrap_or(""),
+                args.target
+            ));
+        }
+        let url = request::build_url(&target.server, &with_params(&path, &spec.params))?;
+        let label = label.map(|l| format!("[{l}] ")).unwrap_or_default();
+        let https = url
+            .uri
+            .scheme_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("https"));
+        if https && let Some(reason) = &target.insecure_reason {
+            warn(&format!(
+                "{label}TLS certificate verification is disabled ({reason}): the server's identity \
+                 is not verified and credentials may be exposed to an impostor"
+            ));
+        }
+        let send_credentials = url.same_origin && https;
+        if target.credentials.is_some() && !send_credentials {
+            if !url.same_origin {
+                warn(&format!(
+                    "{label}{} is not the cluster's server ({}): sending the request without credentials",
+                    url.display(),
+                    target.server
+                ));
+            } else {
+                warn(&format!(
+                    "{label}not sending credentials over plain http to {} (they would travel \
+                     unencrypted; kubectl withholds them too)",
+                    target.server
+                ));
+            }
+        }
+        let server_uri: ureq::http::Uri = target.server.parse().map_err(|_| {
+            Error::Config(format!("server \"{}\" is not a valid URL", target.server))
+        })?;
+        let proxy = proxy::choose(
+            url.uri.scheme_str().unwrap_or("https"),
+            url.uri.host().unwrap_or(""),
+            url.uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+            target
+                .proxy_url
+                .as_ref()
+                .filter(|_| url.same_origin)
+                .map(|(u, f)| (u.as_str(), f.as_str())),
+            &|k| std::env::var(k).ok(),
+        )?;
+        Ok(Exchange {
+            args,
+            spec,
+            cluster_authority: tls::authority_of(&server_uri),
+            target,
+            url,
+            send_credentials,
+            proxy,
+            label,
+        })
+    }
+
+    /// Send the request to `url` (normally [`Exchange::url`]; pagination passes others).
+    ///
+    /// Exec credentials may be stale (revoked, clock skew): on a 401, the plugin runs once
+    /// more and the request is retried once, with the same body.
+    pub fn send(&self, url: &Url, timings: &mut Timings) -> Result<http::Response<ureq::Body>> {
+        if self.args.verbose {
+            self.trace_context();
+        }
+        let body = self.spec.body.clone();
+        let response = self.attempt(url, &self.target.credentials, body, timings)?;
+        if self.send_credentials
+            && self.target.credentials.exec.is_some()
+            && response.status() == 401
+        {
+            if let Some(fresh) =
+                auth::refresh_exec(&self.target.credentials, &self.target.exec_ctx)?
+            {
+                drop(response);
+                if self.args.verbose {
+                    diag(&format!(
+                        "{}* 401: ran the exec plugin again; retrying once",
+                        self.label
+                    ));
+                }
+                return self.attempt(url, &fresh, self.spec.body.clone(), timings);
+            }
+        }
+        Ok(response)
+    }
+
+    fn attempt(
+        &self,
+        url: &Url,
+        creds: &auth::Credentials,
+        body: Option<Vec<u8>>,
+        timings: &mut Timings,
+    ) -> Result<http::Response<ureq::Body>> {
+        let settings = tls::Settings {
+            identity: creds.identity.clone(),
+            ..self.target.tls.clone()
+        };
+        let (agent, connector) = request::agent(
+            &settings,
+            self.target.disable_compression,
+            self.args,
+            self.cluster_authority.clone(),
+            self.proxy.as_ref(),
+        )?;
+        let mut headers = request::headers(
+            &self.spec.user_headers,
+            creds,
+            self.send_credentials,
+            body.is_some(),
+        )?;
+        for (name, value) in headers.iter_mut() {
+            if *name == http::header::CONTENT_TYPE
+                && value.as_bytes() == b"application/json"
+                && self.spec.content_type != "application/json"
+                && !self
+                    .spec
+                    .user_headers
+                    .iter()
+                    .any(|(n, _)| n == http::header::CONTENT_TYPE)
+            {
+                *value = HeaderValue::from_static(self.spec.content_type);
+            }
+            if *name == http::header::ACCEPT
+                && let Some(accept) = self.spec.accept
+                && !self
+                    .spec
+                    .user_headers
+                    .iter()
+                    .any(|(n, _)| n == http::header::ACCEPT)
+            {
+                *value = HeaderValue::from_static(accept);
+            }
+        }
+        if self.args.verbose {
+            self.trace_request(url, &headers, body.as_ref().map(Vec::len));
+        }
+        timings.start = Some(Instant::now());
+        let result = request::send(&agent, &self.spec.method, url, headers, body);
+        let (connected, tls_done) = connector.timings();
+        timings.connected = connected;
+        timings.tls_done = tls_done;
+        timings.first_byte = Some(Instant::now());
+        let response = result.map_err(|e| request::classify(e, url, &connector, self.args))?;
+        if self.args.verbose {
+            self.trace_response(&response);
+        }
+        Ok(response)
+    }
+
+    fn trace_context(&self) {
+        let p = &self.target.provenance;
+        let creds = if self.target.credentials.describe.is_empty() {
+            "no credentials".to_string()
+        } else {
+            self.target.credentials.describe.join(" + ")
+        };
+        diag(&format!(
+            "{}* kubeconfig: {}; context: {}; cluster: {}; user: {} ({creds})",
+            self.label,
+            p.kubeconfig,
+            p.context.as_deref().unwrap_or("-"),
+            p.cluster.as_deref().unwrap_or("-"),
+            p.user.as_deref().unwrap_or("-"),
+        ));
+        if let Some(proxy) = &self.proxy {
+            diag(&format!(
+                "{}* proxy: {} (from {})",
+                self.label,
+                proxy.display(),
+                proxy.origin
+            ));
+        }
+    }
+
+    fn trace_request(
+        &self,
+        url: &Url,
+        headers: &[(HeaderName, HeaderValue)],
+        body_len: Option<usize>,
+    ) {
+        let target = url
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let l = &self.label;
+        diag(&format!(
+            "{l}> {} {} HTTP/1.1",
+            self.spec.method,
+            sanitize(&target)
+        ));
+        diag(&format!(
+            "{l}> host: {}",
+            url.uri.authority().map(|a| a.as_str()).unwrap_or("")
+        ));
+        for (name, value) in headers {
+            diag(&format!("{l}> {name}: {}", redact_header(name, value)));
+        }
+        if !self.target.disable_compression {
+            diag(&format!("{l}> accept-encoding: gzip"));
+        }
+        if let Some(n) = body_len {
+            diag(&format!("{l}> ({n} bytes of body)"));
+        }
+    }
+
+    fn trace_response(&self, response: &http::Response<ureq::Body>) {
+        let l = &self.label;
+        let status = response.status();
+        diag(&format!(
+            "{l}< HTTP/1.1 {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ));
+        for (name, value) in response.headers() {
+            diag(&format!("{l}< {name}: {}", redact_header(name, value)));
+        }
+    }
+
+    /// The `-v` timings line.
+    pub fn trace_timings(&self, timings: &Timings) {
+        if self.args.verbose {
+            diag(&format!(
+                "{}* timings: {}",
+                self.label,
+                timings.describe(Instant::now())
+            ));
+        }
+    }
+}
+
+/// A header value for `-v`: credentials are replaced by `<redacted>` (keeping the scheme).
+pub fn redact_header(name: &HeaderName, value: &HeaderValue) -> String {
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let sensitive = [
+        http::header::AUTHORIZATION,
+        http::header::PROXY_AUTHORIZATION,
+        http::header::COOKIE,
+        http::header::SET_COOKIE,
+    ];
+    if sensitive.contains(name) {
+        return match text.split_once(' ') {
+            Some((scheme, _))
+                if name == http::header::AUTHORIZATION
+                    || name == http::header::PROXY_AUTHORIZATION =>
+            {
+                format!("{scheme} <redacted>")
+            }
+            _ => "<redacted>".to_string(),
+        };
+    }
+    sanitize(&text)
+}
+
+/// Replace `{namespace}` and `{ns}`: `-n`, else the context's namespace, else `default`.
+pub fn fill_namespace(path: &str, flag: Option<&str>, context: Option<&str>) -> String {
+    let ns = flag.or(context).unwrap_or("default");
+    path.replace("{namespace}", ns).replace("{ns}", ns)
+}
+
+/// Append percent-encoded `key=value` parameters to the path's query.
+pub fn with_params(path: &str, params: &[(String, String)]) -> String {
+    if params.is_empty() {
+        return path.to_string();
+    }
+    let (base, fragment) = match path.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (path, None),
+    };
+    let mut out = base.to_string();
+    let mut sep = if base.contains('?') {
+        if base.ends_with('?') || base.ends_with('&') {
+            ""
+        } else {
+            "&"
+        }
+    } else {
+        "?"
+    };
+    for (k, v) in params {
+        out.push_str(sep);
+        out.push_str(&encode_component(k));
+        out.push('=');
+        out.push_str(&encode_component(v));
+        sep = "&";
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+/// Percent-encode everything but RFC 3986 unreserved characters.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A duration for messages: `2s`, `0.5s`.
+pub fn secs(d: Duration) -> String {
+    format!("{}s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_placeholders() {
+        assert_eq!(
+            fill_namespace("/api/v1/namespaces/{ns}/pods", Some("a"), Some("b")),
+            "/api/v1/namespaces/a/pods"
+        );
+        assert_eq!(
+            fill_namespace("/x/{namespace}/y", None, Some("b")),
+            "/x/b/y"
+        );
+        assert_eq!(fill_namespace("/x/{ns}", None, None), "/x/default");
+    }
+
+    #[test]
+    fn params_are_encoded_and_merged() {
+        let p = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            with_params(
+                "/api/v1/pods?limit=5",
+                &[p("labelSelector", "app in (a,b)")]
+            ),
+            "/api/v1/pods?limit=5&labelSelector=app%20in%20%28a%2Cb%29"
+        );
+        assert_eq!(
+            with_params("/x", &[p("watch", "1"), p("a&b", "c=d")]),
+            "/x?watch=1&a%26b=c%3Dd"
+        );
+        assert_eq!(with_params("/x?", &[p("a", "1")]), "/x?a=1");
+    }
+
+    #[test]
+    fn yaml_bodies_become_json_and_json_is_untouched() {
+        assert_eq!(
+            convert_body(b"{\"a\": 1e3}".to_vec(), false, "d").unwrap(),
+            b"{\"a\": 1e3}"
+        );
+        assert_eq!(
+            convert_body(b"kind: Pod\nmetadata:\n  name: x\n".to_vec(), false, "d").unwrap(),
+            br#"{"kind":"Pod","metadata":{"name":"x"}}"#
+        );
+        let e = convert_body(b"a: 1\n---\nb: 2\n".to_vec(), false, "--data @x.yaml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--data @x.yaml: 2 YAML documents; one request takes one object (split the file)"
+        );
+        let e = convert_body(b"a: [1,\nb: 2\n".to_vec(), false, "--data @x.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--data @x.yaml: invalid JSON or YAML: ") && e.contains("line"),
+            "{e}"
+        );
+        // Server-side apply sends the YAML itself.
+        assert_eq!(
+            convert_body(b"a: 1\n".to_vec(), true, "d").unwrap(),
+            b"a: 1\n"
+        );
+    }
+
+    #[test]
+    fn credentials_are_redacted_in_traces() {
+        let h = |v: &str| HeaderValue::from_str(v).unwrap();
+        assert_eq!(
+            redact_header(&http::header::AUTHORIZATION, &h("Bearer abc")),
+            "Bearer <redacted>"
+        );
+        assert_eq!(
+            redact_header(&http::header::AUTHORIZATION, &h("Basic YWI6Yw==")),
+            "Basic <redacted>"
+        );
+        assert_eq!(
+            redact_header(&http::header::AUTHORIZATION, &h("opaque")),
+            "<redacted>"
+        );
+        assert_eq!(redact_header(&http::header::ACCEPT, &h("*/*")), "*/*");
+    }
+}

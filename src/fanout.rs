@@ -1,0 +1,349 @@
+//! Many contexts at once (`--context a --context b`, `--context 'prod-*'`, `--all-contexts`):
+//! the same request to each, concurrently (at most [`PARALLEL`] at a time), each with its own
+//! credentials.
+//!
+//! Output: one JSON object per context, `{"context": …, "status": …, "body": …}` (or
+//! `"error": …` when no response came), in context order, pretty or `-c`; a one-line summary per
+//! context on stderr (context, status or error, time); the exit code of the worst result. One
+//! failing context never hides the others. Bodies are held in memory (they become part of a
+//! JSON object); JSON bodies are embedded byte for byte, others as a JSON string.
+
+use std::io::{self, Read, Write};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::cli::Args;
+use crate::config;
+use crate::error::{Error, Result, exit_code_for_status};
+use crate::exchange::{Exchange, Spec, Timings};
+use crate::output::{self, diag, json, sanitize};
+
+/// How many contexts are asked at the same time.
+pub const PARALLEL: usize = 8;
+
+/// The most of one context's body kept in memory.
+const BODY_LIMIT: u64 = 256 << 20;
+
+/// True when the flags ask for more than one context (or a glob, or all of them).
+pub fn requested(args: &Args) -> bool {
+    args.all_contexts || args.context.len() > 1 || args.context.iter().any(|c| is_glob(c))
+}
+
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// Shell-style match: `*` any run, `?` one character, `[abc]`/`[a-z]`/`[!a]` one of a set.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    // Iterative matching with backtracking to the last `*`.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() {
+            match p[pi] {
+                '*' => {
+                    star = Some((pi, ni));
+                    pi += 1;
+                    continue;
+                }
+                '?' => {
+                    pi += 1;
+                    ni += 1;
+                    continue;
+                }
+                '[' => {
+                    if let Some((matched, next)) = class(&p, pi, n[ni]) {
+                        if matched {
+                            pi = next;
+                            ni += 1;
+                            continue;
+                        }
+                    } else if n[ni] == '[' {
+                        pi += 1;
+                        ni += 1;
+                        continue;
+                    }
+                }
+                c if c == n[ni] => {
+                    pi += 1;
+                    ni += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, sn)) => {
+                pi = sp + 1;
+                ni = sn + 1;
+                star = Some((sp, sn + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Match `c` against the class starting at `p[start] == '['`: (matched, index after `]`).
+fn class(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
+    let mut i = start + 1;
+    let negate = matches!(p.get(i), Some('!' | '^'));
+    if negate {
+        i += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    while let Some(&ch) = p.get(i) {
+        if ch == ']' && !first {
+            return Some((matched != negate, i + 1));
+        }
+        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|&e| e != ']') {
+            if (ch..=p[i + 2]).contains(&c) {
+                matched = true;
+            }
+            i += 3;
+        } else {
+            if ch == c {
+                matched = true;
+            }
+            i += 1;
+        }
+        first = false;
+    }
+    None
+}
+
+/// The contexts to ask, in kubeconfig order, de-duplicated.
+fn select(args: &Args, names: &[String]) -> Result<Vec<String>> {
+    if args.all_contexts {
+        if names.is_empty() {
+            return Err(Error::Config(
+                "--all-contexts: the kubeconfig defines no contexts".into(),
+            ));
+        }
+        return Ok(names.to_vec());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for pattern in &args.context {
+        let matches: Vec<&String> = if is_glob(pattern) {
+            names.iter().filter(|n| glob_match(pattern, n)).collect()
+        } else {
+            names.iter().filter(|n| *n == pattern).collect()
+        };
+        if matches.is_empty() {
+            return Err(Error::Config(format!(
+                "--context {pattern}: no context matches; available contexts: {}",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
+        for m in matches {
+            if !out.contains(m) {
+                out.push(m.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What one context gave.
+struct Outcome {
+    context: String,
+    result: std::result::Result<(u16, Vec<u8>, bool), Error>,
+    took: Duration,
+}
+
+/// Send the request to every selected context and print the results in order.
+pub fn run(args: &Args, spec: &Spec) -> Result<u8> {
+    if args.watch || args.table || args.include {
+        return Err(Error::Usage(
+            "--watch, --table and --include work with one context at a time".to_string(),
+        ));
+    }
+    let kc = config::load_kubeconfig(args)?;
+    let names: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
+    let contexts = select(args, &names)?;
+
+    let results: Vec<Mutex<Option<Outcome>>> = contexts.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let ready = std::sync::Condvar::new();
+    let done = Mutex::new(0usize);
+    let style = json::Style {
+        layout: if args.compact {
+            json::Layout::Compact
+        } else {
+            json::Layout::Pretty
+        },
+        color: crate::output_options(args).color,
+    };
+    let mut worst = 0u8;
+    let stdout = io::stdout();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..PARALLEL.min(contexts.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(name) = contexts.get(i) else { return };
+                    let started = Instant::now();
+                    let result = ask(args, spec, &kc, name);
+                    let outcome = Outcome {
+                        context: name.clone(),
+                        result,
+                        took: started.elapsed(),
+                    };
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(outcome);
+                    }
+                    if let Ok(mut d) = done.lock() {
+                        *d += 1;
+                    }
+                    ready.notify_all();
+                }
+            });
+        }
+        // Print in context order as soon as each result is there.
+        let mut out = io::BufWriter::new(stdout.lock());
+        for slot in &results {
+            let outcome = loop {
+                let taken = slot.lock().ok().and_then(|mut s| s.take());
+                if let Some(o) = taken {
+                    break o;
+                }
+                let guard = done
+                    .lock()
+                    .map_err(|_| Error::Config("internal: lock".into()))?;
+                let _unused = ready
+                    .wait_timeout(guard, Duration::from_millis(50))
+                    .map_err(|_| Error::Config("internal: lock".into()))?;
+            };
+            worst = worse(worst, report(&outcome, &mut out, style)?);
+        }
+        out.flush().map_err(Error::Output)
+    })?;
+    Ok(worst)
+}
+
+/// One context: resolve, send, read the whole body.
+fn ask(
+    args: &Args,
+    spec: &Spec,
+    kc: &crate::kubeconfig::Kubeconfig,
+    name: &str,
+) -> std::result::Result<(u16, Vec<u8>, bool), Error> {
+    let target = config::resolve_with(args, kc, Some(name))?;
+    let exchange = Exchange::new(args, spec, target, Some(name))?;
+    let mut timings = Timings::default();
+    let mut response = exchange.send(&exchange.url, &mut timings)?;
+    let status = response.status().as_u16();
+    let is_json = output::is_json(
+        response
+            .headers()
+            .get(ureq::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let mut body = Vec::new();
+    response
+        .body_mut()
+        .as_reader()
+        .take(BODY_LIMIT)
+        .read_to_end(&mut body)
+        .map_err(|e| {
+            Error::Connect(format!(
+                "{}: the response body was cut off: {e}",
+                exchange.url.display()
+            ))
+        })?;
+    exchange.trace_timings(&timings);
+    Ok((status, body, is_json))
+}
+
+/// Print one context's JSON object on stdout and its summary line on stderr; its exit code.
+fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style) -> Result<u8> {
+    let ms = format!("{:.0} ms", o.took.as_secs_f64() * 1e3);
+    let name = json_string(&o.context);
+    let (object, code, summary) = match &o.result {
+        Ok((status, body, is_json)) => {
+            let embedded =
+                if *is_json && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+                    String::from_utf8_lossy(body).into_owned()
+                } else {
+                    json_string(&String::from_utf8_lossy(body))
+                };
+            let text = ureq::http::StatusCode::from_u16(*status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            (
+                format!("{{\"context\":{name},\"status\":{status},\"body\":{embedded}}}"),
+                exit_code_for_status(*status),
+                format!("{status} {text}"),
+            )
+        }
+        Err(e) => (
+            format!(
+                "{{\"context\":{name},\"status\":null,\"error\":{}}}",
+                json_string(&e.to_string())
+            ),
+            e.exit_code(),
+            format!("error: {}", sanitize(&e.to_string())),
+        ),
+    };
+    match json::reformat(object.as_bytes(), out, style) {
+        Ok(_) => {}
+        Err(json::PrintError::Write(e)) => return Err(Error::Output(e)),
+        Err(json::PrintError::Read(e)) => return Err(Error::Output(e)),
+    }
+    diag(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
+    Ok(code)
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// The worse of two exit codes: local and TLS/connection failures outrank HTTP errors.
+fn worse(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        0 => 0,
+        3 => 1,
+        4 => 2,
+        5 => 3,
+        6 => 4,
+        7 => 5,
+        _ => 6,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("prod-*", "prod-eu"));
+        assert!(glob_match("prod-*", "prod-"));
+        assert!(!glob_match("prod-*", "staging"));
+        assert!(glob_match("*-eu", "prod-eu"));
+        assert!(glob_match("p?od-[ue][su]", "prod-eu"));
+        assert!(!glob_match("prod-[!e]*", "prod-eu"));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+        assert!(!glob_match("a*b*c", "axxbyy"));
+        assert!(glob_match("*", ""));
+    }
+
+    #[test]
+    fn worst_exit_code() {
+        assert_eq!(worse(0, 4), 4);
+        assert_eq!(worse(5, 4), 5);
+        assert_eq!(worse(6, 5), 6);
+        assert_eq!(worse(1, 7), 1);
+        assert_eq!(worse(3, 0), 3);
+    }
+}

@@ -1,0 +1,832 @@
+//! jq programs (`--jq`, `--until`), compiled and run in-process by the jaq crates.
+//!
+//! This module owns three jobs: compile a jq program once, with jaq's standard library (jaq-core,
+//! jaq-std and jaq-json definitions and native filters: `select`, `map`, `length`, `keys`, `test`,
+//! `tojson`, …), reporting a syntax error or an undefined name with jaq's message and its
+//! `line:column`; run the compiled program on any number of [`serde_json::Value`]s (each page,
+//! each watch event); and print the results kcurl's way ([`print_results`]: strings raw, like
+//! `jq -r` and `gh api --jq`, everything else as JSON through [`crate::output::json::reformat`]).
+//! It does not read responses, decide colour or layout, or write to stderr: the caller does.
+//!
+//! Values cross between serde_json and jaq here. Integers stay integers (any `i64`/`u64`;
+//! results beyond that range, which only arithmetic can make, become floats, as serde_json
+//! itself would parse them); floats are what serde_json parsed (`1.50` was already `1.5`);
+//! a non-finite float prints as jq prints it (NaN → `null`, ±infinity → ±`1.7976931348623157e308`).
+//! Object key order is whatever [`serde_json::Map`] keeps: without serde_json's `preserve_order`
+//! feature that is sorted order. jaq's byte strings and invalid UTF-8 become strings with U+FFFD
+//! replacements, and a non-string object key (jaq allows `{(1): 2}`) becomes its JSON text.
+//!
+//! Errors: a compile error is [`Error::Usage`] (exit 2); a runtime error (`error("x")`,
+//! `.a` on a number, …) is [`Error::Config`] (exit 1, as for any other local problem), with jaq's
+//! message, control characters escaped and long messages shortened. `halt` ends the output
+//! normally; `halt(N)` / `halt_error` with N ≠ 0 is a runtime error. Results nested deeper than
+//! [`MAX_DEPTH`] levels are a runtime error rather than a stack overflow.
+
+use std::io::{self, Write};
+
+use jaq_core::compile::Undefined;
+use jaq_core::load::{self, Arena, File, Loader};
+use jaq_core::{Compiler, Ctx, Vars, data::JustLut};
+use jaq_json::{Num, Val};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::output::json::{PrintError, Style, reformat};
+
+/// Deepest nesting of arrays and objects converted between serde_json and jaq.
+pub const MAX_DEPTH: usize = 1000;
+
+/// Longest runtime error message kept, in characters (jaq includes the offending value).
+const MAX_MESSAGE: usize = 300;
+
+/// Longest piece of program text quoted in a compile error, in characters.
+const MAX_QUOTE: usize = 20;
+
+type Data = JustLut<Val>;
+
+/// A compiled jq program (jaq), reusable for many inputs (each watch event, each page).
+pub struct Program {
+    filter: jaq_core::Filter<Data>,
+    /// The flag the program came from (`--jq`, `--until`), to start messages with.
+    flag: String,
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("flag", &self.flag)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Program {
+    /// Compile `source`; `flag` (`--jq`, `--until`) starts every message about it.
+    ///
+    /// A syntax error or an undefined filter or variable is [`Error::Usage`] with jaq's message
+    /// and the 1-based `line:column` (columns count characters) of the offending text, e.g.
+    /// `--jq: expected term, found end of input at 1:9`.
+    pub fn compile(source: &str, flag: &str) -> Result<Program> {
+        let defs = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs());
+        let funs = jaq_core::funs()
+            .chain(jaq_std::funs())
+            .chain(jaq_json::funs());
+        let arena = Arena::default();
+        let file = File {
+            code: source,
+            path: (),
+        };
+        let modules = Loader::new(defs)
+            .load(&arena, file)
+            .map_err(|errs| compile_error(flag, load_messages(errs)))?;
+        let filter = Compiler::default()
+            .with_funs(funs)
+            .compile(modules)
+            .map_err(|errs| compile_error(flag, undefined_messages(errs)))?;
+        Ok(Program {
+            filter,
+            flag: flag.to_owned(),
+        })
+    }
+
+    /// Run on one JSON value; returns every output value in order.
+    ///
+    /// A runtime error is [`Error::Config`] with jaq's message (`--jq: cannot index 1 with "a"`);
+    /// the outputs before it are dropped (see [`Program::run_partial`] to keep them).
+    pub fn run(&self, input: Value) -> Result<Vec<Value>> {
+        match self.run_partial(input) {
+            (values, None) => Ok(values),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// Run on one JSON value; returns the outputs made before the first error, and that error.
+    ///
+    /// This is what `jq` prints: every value up to a runtime error, then the error.
+    pub fn run_partial(&self, input: Value) -> (Vec<Value>, Option<Error>) {
+        let mut values = Vec::new();
+        let outputs = match self.outputs(input) {
+            Ok(outputs) => outputs,
+            Err(e) => return (values, Some(e)),
+        };
+        for output in outputs {
+            match output {
+                Ok(v) => values.push(v),
+                Err(e) => return (values, Some(e)),
+            }
+        }
+        (values, None)
+    }
+
+    /// Run and say whether the first output is truthy (not `false` or `null`), for `--until`.
+    ///
+    /// Only the first output is computed. No output is `(false, None)`; otherwise the first
+    /// output is returned with the answer, so the caller can show the last value on a timeout.
+    /// A runtime error before the first output is [`Error::Config`], as for [`Program::run`].
+    pub fn truthy(&self, input: Value) -> Result<(bool, Option<Value>)> {
+        match self.outputs(input)?.next() {
+            None => Ok((false, None)),
+            Some(v) => {
+                let v = v?;
+                let truthy = !matches!(v, Value::Null | Value::Bool(false));
+                Ok((truthy, Some(v)))
+            }
+        }
+    }
+
+    /// The lazy stream of outputs for `input`, each converted to serde_json.
+    fn outputs(&self, input: Value) -> Result<impl Iterator<Item = Result<Value>> + '_> {
+        let input = to_val(input, 0).map_err(|e| self.runtime_error(&e))?;
+        let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([]));
+        let mut raw = self.filter.id.run((ctx, input));
+        let mut done = false;
+        Ok(std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let item = match raw.next()? {
+                Ok(v) => from_val(&v, 0).map_err(|e| self.runtime_error(&e)),
+                Err(exn) => match exn.get_err() {
+                    Ok(e) => Err(self.runtime_error(&error_text(e))),
+                    Err(exn) => match exn.get_halt() {
+                        // `halt`: the program ends here, successfully.
+                        Ok(0) => {
+                            done = true;
+                            return None;
+                        }
+                        Ok(code) => Err(self
+                            .runtime_error(&format!("the program halted with exit code {code}"))),
+                        Err(_) => Err(self.runtime_error("internal jaq exception escaped")),
+                    },
+                },
+            };
+            // Nothing after an error: jq stops the program there.
+            done = item.is_err();
+            Some(item)
+        }))
+    }
+
+    fn runtime_error(&self, message: &str) -> Error {
+        Error::Config(escape_controls(&format!(
+            "{}: {}",
+            self.flag,
+            shorten(message, MAX_MESSAGE)
+        )))
+    }
+}
+
+/// Print jq results kcurl's way: strings raw, everything else as JSON, each followed by `"\n"`.
+///
+/// A string is written as its bytes without quotes or escapes, like `jq -r` and `gh api --jq`,
+/// so `--jq '.items[].metadata.name'` feeds `while read` loops. Every other value goes through
+/// [`reformat`] with `style` (pretty or compact, colour or not). Output is collected in a buffer
+/// and written in pieces of about 64 KiB, with one flush at the end.
+pub fn print_results<W: Write>(values: &[Value], out: &mut W, style: Style) -> io::Result<()> {
+    const CHUNK: usize = 64 * 1024;
+    let mut buf = Vec::with_capacity(CHUNK);
+    for value in values {
+        match value {
+            Value::String(s) => {
+                buf.extend_from_slice(s.as_bytes());
+                buf.push(b'\n');
+            }
+            _ => {
+                let json = serde_json::to_vec(value).map_err(io::Error::other)?;
+                // serde_json's output is valid JSON, so the outcome is always Complete.
+                reformat(json.as_slice(), &mut buf, style).map_err(|e| match e {
+                    PrintError::Read(e) | PrintError::Write(e) => e,
+                })?;
+            }
+        }
+        if buf.len() >= CHUNK {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)?;
+    out.flush()
+}
+
+/// serde_json → jaq.
+fn to_val(v: Value, depth: usize) -> Result<Val, String> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(match v {
+        Value::Null => Val::Null,
+        Value::Bool(b) => Val::Bool(b),
+        Value::Number(n) => Val::Num(if let Some(i) = n.as_i64() {
+            Num::from_integral(i)
+        } else if let Some(u) = n.as_u64() {
+            Num::from_integral(u)
+        } else {
+            Num::Float(n.as_f64().unwrap_or(f64::NAN))
+        }),
+        Value::String(s) => Val::utf8_str(s.into_bytes()),
+        Value::Array(a) => a
+            .into_iter()
+            .map(|v| to_val(v, depth + 1))
+            .collect::<Result<Val, String>>()?,
+        Value::Object(o) => Val::obj(
+            o.into_iter()
+                .map(|(k, v)| Ok((Val::utf8_str(k.into_bytes()), to_val(v, depth + 1)?)))
+                .collect::<Result<jaq_json::Map, String>>()?,
+        ),
+    })
+}
+
+/// jaq → serde_json.
+fn from_val(v: &Val, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(match v {
+        Val::Null => Value::Null,
+        Val::Bool(b) => Value::Bool(*b),
+        Val::Num(n) => from_num(n),
+        Val::TStr(b) | Val::BStr(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+        Val::Arr(a) => Value::Array(
+            a.iter()
+                .map(|v| from_val(v, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        Val::Obj(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Val::TStr(b) | Val::BStr(b) => String::from_utf8_lossy(b).into_owned(),
+                        other => other.to_string(),
+                    };
+                    Ok((key, from_val(v, depth + 1)?))
+                })
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
+/// A jaq number as serde_json (without `arbitrary_precision`) can hold it.
+fn from_num(n: &Num) -> Value {
+    match n {
+        Num::Int(i) => i64::try_from(*i).map_or_else(|_| from_text(&n.to_string()), Value::from),
+        Num::Float(f) => from_f64(*f),
+        // Big integers and decimal literals of the program (`1.5`, `1e400`): let serde_json
+        // read their text, as it would read them in a response.
+        Num::BigInt(_) | Num::Dec(_) => from_text(&n.to_string()),
+    }
+}
+
+fn from_text(text: &str) -> Value {
+    match serde_json::from_str::<serde_json::Number>(text) {
+        Ok(n) => Value::Number(n),
+        Err(_) => from_f64(text.parse().unwrap_or(f64::NAN)),
+    }
+}
+
+/// jq's mapping of floats to JSON: NaN is `null`, infinities are the largest finite doubles.
+fn from_f64(f: f64) -> Value {
+    let f = if f.is_infinite() {
+        f64::MAX.copysign(f)
+    } else {
+        f
+    };
+    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+fn too_deep() -> String {
+    format!("value nested deeper than {MAX_DEPTH} levels")
+}
+
+/// jq's text for a runtime error: a string error raw, any other value as JSON.
+fn error_text(e: jaq_core::Error<Val>) -> String {
+    match e.into_val() {
+        Val::TStr(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => format!("{other} (not a string)"),
+    }
+}
+
+/// A compile error, located in the program text.
+struct Located {
+    message: String,
+    /// Byte offset into the source, when the offending text lies in it.
+    at: Option<usize>,
+}
+
+fn compile_error(flag: &str, messages: Vec<(Located, &str)>) -> Error {
+    let mut iter = messages.into_iter();
+    let Some((first, code)) = iter.next() else {
+        return Error::Usage(format!("{flag}: the program does not compile"));
+    };
+    let mut text = format!("{flag}: {}", first.message);
+    if let Some(at) = first.at {
+        let (line, col) = line_col(code, at);
+        text.push_str(&format!(" at {line}:{col}"));
+    }
+    let more = iter.count();
+    if more > 0 {
+        text.push_str(&format!(
+            " (and {more} more error{})",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    Error::Usage(escape_controls(&text))
+}
+
+/// Lex, parse and import errors with their location, as jaq's own reports word them.
+fn load_messages<'s>(errs: load::Errors<&'s str, ()>) -> Vec<(Located, &'s str)> {
+    let mut out = Vec::new();
+    for (file, err) in errs {
+        let code = file.code;
+        match err {
+            load::Error::Io(errs) => {
+                for (path, why) in errs {
+                    out.push((
+                        Located {
+                            message: format!("cannot import {}: {why}", quote(path)),
+                            at: offset_in(code, path),
+                        },
+                        code,
+                    ));
+                }
+            }
+            load::Error::Lex(errs) => {
+                for (expect, found) in errs {
+                    let what = match expect {
+                        load::lex::Expect::Delim(open) => match open {
+                            "(" => "closing parenthesis",
+                            "[" => "closing bracket",
+                            "{" => "closing brace",
+                            _ => "closing quote",
+                        },
+                        other => other.as_str(),
+                    };
+                    let found_text = match found.chars().next() {
+                        None => "end of input".to_owned(),
+                        Some(c) => format!("unexpected character {}", quote(&c.to_string())),
+                    };
+                    out.push((
+                        Located {
+                            message: format!("expected {what}, found {found_text}"),
+                            at: offset_in(code, found),
+                        },
+                        code,
+                    ));
+                }
+            }
+            load::Error::Parse(errs) => {
+                for (expect, found) in errs {
+                    let found_text = if found.is_empty() {
+                        "end of input".to_owned()
+                    } else {
+                        quote(found)
+                    };
+                    out.push((
+                        Located {
+                            message: format!("expected {}, found {found_text}", expect.as_str()),
+                            at: offset_in(code, found),
+                        },
+                        code,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Undefined names, as jaq's own reports word them.
+fn undefined_messages<'s>(errs: jaq_core::compile::Errors<&'s str, ()>) -> Vec<(Located, &'s str)> {
+    let mut out = Vec::new();
+    for (file, errs) in errs {
+        let code = file.code;
+        for (name, undefined) in errs {
+            let message = match (name, &undefined) {
+                ("reduce", Undefined::Filter(n)) => {
+                    format!("wrong number of arguments to reduce (expected 2, found {n})")
+                }
+                ("foreach", Undefined::Filter(n)) => {
+                    format!("wrong number of arguments to foreach (expected 2 or 3, found {n})")
+                }
+                (_, Undefined::Filter(n)) => {
+                    format!("undefined filter {}", quote(&format!("{name}/{n}")))
+                }
+                (_, other) => format!("undefined {} {}", other.as_str(), quote(name)),
+            };
+            out.push((
+                Located {
+                    message,
+                    at: offset_in(code, name),
+                },
+                code,
+            ));
+        }
+    }
+    out
+}
+
+/// The byte offset of `part` in `whole`, when `part` is a slice of it.
+fn offset_in(whole: &str, part: &str) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (start + part.len() <= whole.len()).then_some(start)
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `code`.
+fn line_col(code: &str, at: usize) -> (usize, usize) {
+    let before = code.get(..at).unwrap_or(code);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, col)
+}
+
+/// `text` in double quotes, shortened to [`MAX_QUOTE`] characters.
+fn quote(text: &str) -> String {
+    format!("\"{}\"", shorten(text, MAX_QUOTE))
+}
+
+/// `text` cut to `max` characters, with `…` when something was cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", text.get(..i).unwrap_or(text)),
+        None => text.to_owned(),
+    }
+}
+
+/// Control characters (from the program or the data) escaped, so a message is one safe line.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::json::Layout;
+    use serde_json::json;
+
+    fn program(source: &str) -> Program {
+        match Program::compile(source, "--jq") {
+            Ok(p) => p,
+            Err(e) => panic!("{source}: {e}"),
+        }
+    }
+
+    fn run(source: &str, input: Value) -> Vec<Value> {
+        match program(source).run(input) {
+            Ok(v) => v,
+            Err(e) => panic!("{source}: {e}"),
+        }
+    }
+
+    fn compile_error(source: &str) -> String {
+        match Program::compile(source, "--jq") {
+            Ok(_) => panic!("{source} compiled"),
+            Err(e) => {
+                assert_eq!(e.exit_code(), 2, "{e}");
+                e.to_string()
+            }
+        }
+    }
+
+    fn runtime_error(source: &str, input: Value) -> String {
+        match program(source).run(input) {
+            Ok(v) => panic!("{source} gave {v:?}"),
+            Err(e) => {
+                assert!(matches!(e, Error::Config(_)), "{e:?}");
+                assert_eq!(e.exit_code(), 1);
+                e.to_string()
+            }
+        }
+    }
+
+    fn pod(name: &str, phase: &str) -> Value {
+        json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default"},
+            "status": {"phase": phase},
+        })
+    }
+
+    fn pod_list() -> Value {
+        json!({
+            "apiVersion": "v1",
+            "items": [pod("web-1", "Running"), pod("web-2", "Pending")],
+            "kind": "PodList",
+            "metadata": {"resourceVersion": "42"},
+        })
+    }
+
+    fn print(values: &[Value], layout: Layout, color: bool) -> String {
+        let mut out = Vec::new();
+        if let Err(e) = print_results(values, &mut out, Style { layout, color }) {
+            panic!("{e}");
+        }
+        match String::from_utf8(out) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn names_of_a_pod_list() {
+        assert_eq!(
+            run(".items[].metadata.name", pod_list()),
+            [json!("web-1"), json!("web-2")]
+        );
+    }
+
+    #[test]
+    fn standard_library_filters() {
+        assert_eq!(
+            run(
+                r#".items[] | select(.status.phase == "Running") | .metadata.name"#,
+                pod_list()
+            ),
+            [json!("web-1")]
+        );
+        assert_eq!(run(".items | length", pod_list()), [json!(2)]);
+        assert_eq!(
+            run("keys", pod_list()),
+            [json!(["apiVersion", "items", "kind", "metadata"])]
+        );
+        assert_eq!(
+            run(".items | map(.metadata.name)", pod_list()),
+            [json!(["web-1", "web-2"])]
+        );
+        assert_eq!(
+            run(r#"[.items[].metadata.name | test("-2$")]"#, pod_list()),
+            [json!([false, true])]
+        );
+        assert_eq!(
+            run(r#".metadata | tojson"#, pod_list()),
+            [json!(r#"{"resourceVersion":"42"}"#)]
+        );
+        assert_eq!(
+            run(r#""{\"a\":1}" | fromjson"#, Value::Null),
+            [json!({"a": 1})]
+        );
+        assert_eq!(
+            run("[.items[].status.phase] | unique | join(\",\")", pod_list()),
+            [json!("Pending,Running")]
+        );
+    }
+
+    #[test]
+    fn every_kind_of_result() {
+        assert_eq!(
+            run(".items[0].metadata", pod_list()),
+            [json!({"name": "web-1", "namespace": "default"})]
+        );
+        assert_eq!(
+            run(
+                ".a, .b, .c, .d, .e",
+                json!({"a": 1, "b": true, "c": null, "d": 1.5, "e": [1]})
+            ),
+            [json!(1), json!(true), Value::Null, json!(1.5), json!([1])]
+        );
+        assert_eq!(run(".missing", json!({})), [Value::Null]);
+        assert_eq!(run("empty", pod_list()), Vec::<Value>::new());
+        assert_eq!(run(".items[] | empty", pod_list()), Vec::<Value>::new());
+    }
+
+    #[test]
+    fn numbers_round_trip() {
+        let input = json!({
+            "big": u64::MAX,
+            "min": i64::MIN,
+            "neg": -7,
+            "float": 0.1,
+            "exp": 1e300,
+            "zero": 0,
+        });
+        assert_eq!(run(".", input.clone()), [input.clone()]);
+        let out = run(".big, .min, .neg, .zero", input);
+        assert!(out[0].is_u64() && out[1].is_i64() && out[2].is_i64() && out[3].is_u64());
+        // Integer arithmetic stays integral; division makes a float, as in jq.
+        assert_eq!(
+            run(".a + 1, .a * 2, .a / 2", json!({"a": 3})),
+            [json!(4), json!(6), json!(1.5)]
+        );
+        assert_eq!(run("1.5, 2", Value::Null), [json!(1.5), json!(2)]);
+        // Beyond u64: a float, as serde_json would parse it.
+        assert_eq!(
+            run(".a * .a", json!({"a": u64::MAX})),
+            [json!(3.402823669209385e38)]
+        );
+        // jq's mapping of non-finite floats.
+        assert_eq!(run("nan", Value::Null), [Value::Null]);
+        assert_eq!(
+            run("infinite, -infinite", Value::Null),
+            [json!(f64::MAX), json!(-f64::MAX)]
+        );
+        assert_eq!(run("1e1000", Value::Null), [json!(f64::MAX)]);
+    }
+
+    #[test]
+    fn strings_and_keys() {
+        assert_eq!(run(".", json!("é\u{1}\"")), [json!("é\u{1}\"")]);
+        assert_eq!(run("{(1): 2}", Value::Null), [json!({"1": 2})]);
+        assert_eq!(run("\"YWJj\" | @base64d", Value::Null), [json!("abc")]);
+        // Invalid UTF-8 made by the program becomes U+FFFD.
+        assert_eq!(run("\"/w==\" | @base64d", Value::Null), [json!("\u{fffd}")]);
+    }
+
+    #[test]
+    fn truthiness_for_until() {
+        let p = program(".a == .b");
+        let t = |p: &Program, v: Value| match p.truthy(v) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(t(&p, json!({"a": 1, "b": 1})), (true, Some(json!(true))));
+        assert_eq!(t(&p, json!({"a": 1, "b": 2})), (false, Some(json!(false))));
+        assert_eq!(
+            t(&program(".a"), json!({"a": null})),
+            (false, Some(Value::Null))
+        );
+        assert_eq!(t(&program(".a"), json!({"a": 0})), (true, Some(json!(0))));
+        assert_eq!(t(&program(".a"), json!({"a": ""})), (true, Some(json!(""))));
+        assert_eq!(t(&program("empty"), json!({})), (false, None));
+        // Only the first output counts, and later ones are not even computed.
+        assert_eq!(
+            t(&program("true, error(\"x\")"), json!({})),
+            (true, Some(json!(true)))
+        );
+        assert!(program("error(\"x\"), true").truthy(json!({})).is_err());
+        let rollout = program(".status.readyReplicas == .spec.replicas");
+        assert_eq!(
+            t(
+                &rollout,
+                json!({"spec": {"replicas": 3}, "status": {"readyReplicas": 3}})
+            )
+            .0,
+            true
+        );
+    }
+
+    #[test]
+    fn compile_errors_say_where() {
+        assert_eq!(
+            compile_error(".items[] |"),
+            "--jq: expected term, found end of input at 1:11"
+        );
+        assert_eq!(
+            compile_error(".a |\n  foo(1)"),
+            "--jq: undefined filter \"foo/1\" at 2:3"
+        );
+        assert_eq!(
+            compile_error("$x"),
+            "--jq: undefined variable \"$x\" at 1:1"
+        );
+        assert_eq!(
+            compile_error("if . then 1"),
+            "--jq: expected else or end, found end of input at 1:12"
+        );
+        assert_eq!(
+            compile_error(".a)"),
+            "--jq: expected token, found unexpected character \")\" at 1:3"
+        );
+        assert_eq!(
+            compile_error(".a 1"),
+            "--jq: expected nothing, found \"1\" at 1:4"
+        );
+        assert_eq!(
+            compile_error("[.a"),
+            "--jq: expected closing bracket, found end of input at 1:4"
+        );
+        assert_eq!(
+            compile_error("\"abc"),
+            "--jq: expected closing quote, found end of input at 1:5"
+        );
+        assert_eq!(
+            compile_error(".a & .b"),
+            "--jq: expected token, found unexpected character \"&\" at 1:4"
+        );
+        assert_eq!(
+            compile_error("import \"x\" as x; ."),
+            "--jq: cannot import \"x\": module loading not supported at 1:8"
+        );
+        // The flag is the caller's; control characters are escaped.
+        match Program::compile("é\u{1b}", "--until") {
+            Err(e) => assert_eq!(
+                e.to_string(),
+                "--until: expected token, found unexpected character \"é\" at 1:1"
+            ),
+            Ok(_) => panic!("compiled"),
+        }
+        assert!(compile_error("\u{1b}[31m").contains("\\u{001b}"));
+    }
+
+    #[test]
+    fn runtime_errors_carry_jaqs_message() {
+        assert_eq!(
+            runtime_error(".a.b", json!({"a": 5})),
+            "--jq: cannot index 5 with \"b\""
+        );
+        assert_eq!(runtime_error("error(\"x\")", Value::Null), "--jq: x");
+        assert_eq!(
+            runtime_error("error({a: 1})", Value::Null),
+            "--jq: {\"a\":1} (not a string)"
+        );
+        assert_eq!(
+            runtime_error(".[]", json!(1)),
+            "--jq: cannot use 1 as iterable (array or object)"
+        );
+        // A huge offending value is shortened; control characters are escaped.
+        let long = runtime_error(".[]", json!("x".repeat(10_000)));
+        assert!(long.ends_with('…') && long.chars().count() < 320, "{long}");
+        assert_eq!(
+            runtime_error("error(\"a\\nb\")", Value::Null),
+            "--jq: a\\nb"
+        );
+        // The outputs before the error are kept by run_partial.
+        let (values, err) =
+            program(".[] | if . == 2 then error(\"two\") else . end").run_partial(json!([1, 2, 3]));
+        assert_eq!(values, [json!(1)]);
+        assert_eq!(err.map(|e| e.to_string()), Some("--jq: two".to_owned()));
+    }
+
+    #[test]
+    fn halt_ends_the_program() {
+        assert_eq!(run("1, halt, 2", Value::Null), [json!(1)]);
+        assert_eq!(
+            runtime_error("halt_error(3)", json!("bye\n")),
+            "--jq: the program halted with exit code 3"
+        );
+    }
+
+    #[test]
+    fn deep_values_are_an_error_not_a_crash() {
+        let e = runtime_error("reduce range(2000) as $i (0; [.])", Value::Null);
+        assert_eq!(
+            e,
+            format!("--jq: value nested deeper than {MAX_DEPTH} levels")
+        );
+    }
+
+    #[test]
+    fn a_program_is_reusable() {
+        let p = program(".metadata.name");
+        for name in ["a", "b", "c"] {
+            match p.run(pod(name, "Running")) {
+                Ok(v) => assert_eq!(v, [json!(name)]),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn print_strings_raw() {
+        let values = [
+            json!("web-1"),
+            json!("web 2\twith tab"),
+            json!(""),
+            json!("é"),
+        ];
+        let expected = "web-1\nweb 2\twith tab\n\né\n";
+        assert_eq!(print(&values, Layout::Pretty, false), expected);
+        assert_eq!(print(&values, Layout::Compact, true), expected);
+    }
+
+    #[test]
+    fn print_other_values_as_json() {
+        let values = [
+            json!({"name": "web-1", "ports": [80, 443], "ready": true}),
+            json!(1.5),
+            Value::Null,
+            json!([]),
+        ];
+        assert_eq!(
+            print(&values, Layout::Pretty, false),
+            "{\n  \"name\": \"web-1\",\n  \"ports\": [\n    80,\n    443\n  ],\n  \"ready\": true\n}\n\
+             1.5\nnull\n[]\n"
+        );
+        assert_eq!(
+            print(&values, Layout::Compact, false),
+            "{\"name\":\"web-1\",\"ports\":[80,443],\"ready\":true}\n1.5\nnull\n[]\n"
+        );
+        assert_eq!(
+            print(&[json!({"a": null}), json!("raw")], Layout::Compact, true),
+            "\x1b[1;39m{\x1b[0m\x1b[34;1m\"a\"\x1b[0m:\x1b[1;30mnull\x1b[0m\x1b[1;39m}\x1b[0m\nraw\n"
+        );
+        assert_eq!(print(&[], Layout::Pretty, false), "");
+    }
+
+    #[test]
+    fn print_large_output_in_pieces() {
+        let values: Vec<Value> = (0..20_000).map(|i| json!(format!("pod-{i}"))).collect();
+        let text = print(&values, Layout::Compact, false);
+        assert_eq!(text.lines().count(), 20_000);
+        assert!(text.ends_with("pod-19999\n"));
+    }
+}
