@@ -137,7 +137,51 @@ if [ -n "$KUBECTL" ]; then
 fi
 echo
 
-echo "### 5. Binary size and start-up"
+echo "### 5. Watch event latency: server writes an event → the tool's stdout has it (100 events)"
+cat > "$work/latency.py" <<'PY'
+import json, sys, time, statistics
+lat = []
+for line in sys.stdin:
+    line = line.strip()
+    if not line:
+        continue
+    now = time.time_ns()
+    ev = json.loads(line)
+    lat.append((now - ev["object"]["sentNanos"]) / 1e6)
+lat.sort()
+print(f"{statistics.median(lat):.2f} ms | {lat[int(len(lat) * 0.99) - 1]:.2f} ms | {len(lat)}")
+PY
+echo "| tool | median | p99 | events |"
+echo "|---|---|---|---|"
+echo "| kcurl -c | $("$KCURL" -c '/bench/watch?n=100&interval_ms=10' | python3 "$work/latency.py") |"
+echo "| curl -N | $(eval "$CURL -N '$SERVER/bench/watch?n=100&interval_ms=10'" | python3 "$work/latency.py") |"
+[ -n "$KUBECTL" ] && echo "| kubectl get --raw | $("$KUBECTL" get --raw '/bench/watch?n=100&interval_ms=10' | python3 "$work/latency.py") |"
+echo
+
+echo "### 6. The same request to 20 contexts"
+{
+  echo "apiVersion: v1"; echo "kind: Config"
+  echo "clusters: [{name: demo, cluster: {server: $SERVER, certificate-authority: $CA}}]"
+  echo "users: [{name: demo, user: {token: $TOKEN}}]"
+  echo "contexts:"
+  for i in $(seq -w 1 20); do echo "- {name: ctx-$i, context: {cluster: demo, user: demo}}"; done
+  echo "current-context: ctx-01"
+} > "$work/fleet"
+runs6=$(( RUNS / 5 > 5 ? RUNS / 5 : 5 ))
+cmds=("$KCURL --kubeconfig $work/fleet --all-contexts -c /version >/dev/null 2>&1")
+[ -n "$KUBECTL" ] && cmds+=("for i in \$(seq -w 1 20); do $KUBECTL --kubeconfig $work/fleet --context ctx-\$i get --raw /version; done >/dev/null")
+hyperfine --warmup 1 --runs "$runs6" --export-json "$work/h6.json" "${cmds[@]}" >/dev/null
+k=$(median 0 "$work/h6.json")
+echo "| tool | median | kcurl is |"
+echo "|---|---|---|"
+echo "| kcurl --all-contexts | $(ms "$k") | |"
+if [ -n "$KUBECTL" ]; then
+  q=$(median 1 "$work/h6.json")
+  echo "| shell loop of kubectl get --raw | $(ms "$q") | $(ratio "$q" "$k") faster |"
+fi
+echo
+
+echo "### 7. Binary size and start-up"
 hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/h5.json" "$KCURL --version" >/dev/null 2>&1 \
   || hyperfine --warmup 5 --runs "$RUNS" --export-json "$work/h5.json" "$KCURL --version" >/dev/null
 echo "| binary size | kcurl --version |"

@@ -10,7 +10,8 @@
 //! until Ctrl-C. Routes: `/version`, `/api`, `/apis`, `/api/v1/namespaces`,
 //! `/api/v1/namespaces/{ns}/pods[/{name}[/log]]` (`?watch=1` streams events, `follow=true` streams
 //! log lines), `/api/v1/pods`, and for benchmarks `/bench/pods?n=N` (an N-pod PodList, ~2.5 KB a
-//! pod) and `/bench/bytes?mb=N` (an N-MB PodList streamed in chunks).
+//! pod), `/bench/bytes?mb=N` (an N-MB PodList streamed in chunks) and `/bench/watch?n=N` (N
+//! watch events stamped with the time the server sent them).
 
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/support"]
