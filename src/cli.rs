@@ -20,7 +20,8 @@ Exit codes:
   4  the server answered 4xx
   5  the server answered 5xx
   6  could not reach the server: DNS, connection refused, timeout, proxy, connection cut
-  7  TLS failure: handshake, untrusted or mismatched certificate";
+  7  TLS failure: handshake, untrusted or mismatched certificate
+  8  --until: the condition was not met within --timeout";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -109,6 +110,48 @@ pub struct Args {
         help_heading = "Request"
     )]
     pub params: Vec<String>,
+
+    /// Follow metadata.continue across pages until the list is complete.
+    ///
+    /// Sends limit (yours, else 500) and prints the items of each page as it arrives, as one
+    /// list object (or one item per line with -c), in memory bounded by one page. If a continue
+    /// token expires (410): exit 4, or with --paginate=restart continue with a full list, as
+    /// client-go's pager does, skipping items already printed.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true,
+          default_missing_value = "fail", help_heading = "Pipelines",
+          conflicts_with_all = ["watch", "table", "until"])]
+    pub paginate: Option<PaginateMode>,
+
+    /// Retry up to N times, also on connection failures and 5xx/429 without Retry-After.
+    ///
+    /// Without it kcurl still retries a 429 or a 5xx carrying Retry-After, as asked (at most 10
+    /// s a wait, 10 times), like kubectl. Waits use exponential backoff with jitter. POST,
+    /// PATCH and other non-idempotent methods are retried only when the request certainly was
+    /// not processed (connection refused, 429). --retry 0 turns retries off.
+    #[arg(long, value_name = "N", help_heading = "Pipelines")]
+    pub retry: Option<u32>,
+
+    /// With retries: give up when the next retry would end after SECS from the first attempt.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Pipelines")]
+    pub retry_max_time: Option<Duration>,
+
+    /// Repeat the GET every --interval until the jq EXPR is true for the response, then print it.
+    ///
+    /// A 404 counts as "not yet", so you can wait for an object to appear. --timeout bounds
+    /// the whole wait (default 30 s, as kubectl wait): exit 8 when the condition is not met in
+    /// time, with the expression's last value on stderr.
+    #[arg(long, value_name = "EXPR", help_heading = "Pipelines",
+          conflicts_with_all = ["watch", "until_deleted"])]
+    pub until: Option<String>,
+
+    /// Repeat the GET every --interval until the server answers 404 (the object is gone).
+    #[arg(long, help_heading = "Pipelines", conflicts_with = "watch")]
+    pub until_deleted: bool,
+
+    /// Seconds between the polls of --until and --until-deleted.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "2",
+          help_heading = "Pipelines")]
+    pub interval: Duration,
 
     /// Watch: add watch=1 and print each event the moment it arrives.
     ///
@@ -243,6 +286,8 @@ pub struct Args {
     pub connect_timeout: Duration,
 
     /// Seconds allowed for the whole request, body included [default: no limit].
+    ///
+    /// With --until or --until-deleted: the whole wait.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Connection")]
     pub timeout: Option<Duration>,
 
@@ -289,6 +334,15 @@ pub struct Args {
     /// With --table: also the wide columns (kubectl get -o wide).
     #[arg(long, help_heading = "Output", requires = "table")]
     pub wide: bool,
+
+    /// Filter JSON responses with a jq program (in-process, jaq); strings print without quotes.
+    ///
+    /// Applied to each watch event and to each page of --paginate. The program is compiled
+    /// before any request is sent: a syntax error is a usage error (exit 2). --jq reads the
+    /// whole response into memory (plain printing streams).
+    #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = "Output",
+          conflicts_with_all = ["raw", "table", "output"])]
+    pub jq: Option<String>,
 
     /// Print the response status line and headers before the body, on stdout (curl's -i).
     #[arg(short = 'i', long, help_heading = "Output")]
@@ -347,6 +401,15 @@ impl PatchType {
             PatchType::Apply => "application/apply-patch+yaml",
         }
     }
+}
+
+/// The `--paginate` choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PaginateMode {
+    /// Stop with exit 4 when a continue token expires.
+    Fail,
+    /// When a continue token expires, continue with a full list (skipping items already printed).
+    Restart,
 }
 
 /// The `-o` choices.

@@ -17,10 +17,14 @@ pub enum Error {
     Usage(String),
     /// The server could not be reached, or the connection broke (exit 6).
     Connect(String),
+    /// The connection was refused: nothing was sent, so any request may be retried (exit 6).
+    Refused(String),
     /// TLS failed: handshake, untrusted or mismatched certificate (exit 7).
     Tls(String),
     /// Writing to stdout failed for a reason other than a closed pipe (exit 1).
     Output(io::Error),
+    /// `--until`: the condition was not met in time (exit 8).
+    Unmet(String),
 }
 
 impl Error {
@@ -29,8 +33,9 @@ impl Error {
         match self {
             Error::Config(_) | Error::Output(_) => 1,
             Error::Usage(_) => 2,
-            Error::Connect(_) => 6,
+            Error::Connect(_) | Error::Refused(_) => 6,
             Error::Tls(_) => 7,
+            Error::Unmet(_) => 8,
         }
     }
 
@@ -43,9 +48,12 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Config(m) | Error::Usage(m) | Error::Connect(m) | Error::Tls(m) => {
-                f.write_str(m)
-            }
+            Error::Config(m)
+            | Error::Usage(m)
+            | Error::Connect(m)
+            | Error::Refused(m)
+            | Error::Tls(m)
+            | Error::Unmet(m) => f.write_str(m),
             Error::Output(e) => write!(f, "writing to stdout: {e}"),
         }
     }
@@ -79,6 +87,8 @@ mod tests {
         assert_eq!(Error::Usage(String::new()).exit_code(), 2);
         assert_eq!(Error::Connect(String::new()).exit_code(), 6);
         assert_eq!(Error::Tls(String::new()).exit_code(), 7);
+        assert_eq!(Error::Refused(String::new()).exit_code(), 6);
+        assert_eq!(Error::Unmet(String::new()).exit_code(), 8);
         assert_eq!(Error::Output(io::Error::other("x")).exit_code(), 1);
         for (status, code) in [(200, 0), (204, 0), (301, 3), (404, 4), (422, 4), (503, 5)] {
             assert_eq!(exit_code_for_status(status), code);

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::output::{diag, sanitize, warn};
 use crate::proxy::{self, Choice};
 use crate::request::{self, Url};
+use crate::retry;
 use crate::tls;
 
 /// The request as given on the command line, before any cluster is chosen.
@@ -107,8 +108,21 @@ impl Spec {
                 params.push(("dryRun".into(), "All".into()));
             }
         }
+        if args.paginate.is_some() && !has("limit", &params) {
+            params.push(("limit".into(), "500".into()));
+        }
         if patch_type == Some(PatchType::Apply) && !has("fieldManager", &params) {
             params.push(("fieldManager".into(), "kcurl".into()));
+        }
+        // Here, not per cluster: said once however many contexts are asked.
+        if let Some(ns) = &args.namespace
+            && !args.target.contains("{namespace}")
+            && !args.target.contains("{ns}")
+        {
+            warn(&format!(
+                "-n {ns} has no effect: {} has no {{namespace}} or {{ns}} placeholder",
+                args.target
+            ));
         }
         Ok(Spec {
             method,
@@ -158,7 +172,8 @@ fn convert_body(bytes: Vec<u8>, apply: bool, label: &str) -> Result<Vec<u8>> {
         })?;
     let docs: Vec<serde_json::Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
     match docs.len() {
-        1 if apply => Ok(bytes),
+        // A lone scalar (`-d hello`) is the user's own data, not YAML meant as an object.
+        1 if apply || !(docs[0].is_object() || docs[0].is_array()) => Ok(bytes),
         1 => serde_json::to_vec(&docs[0])
             .map_err(|e| Error::Config(format!("{label}: cannot convert YAML to JSON: {e}"))),
         0 => Err(Error::Config(format!(
@@ -212,6 +227,9 @@ pub struct Exchange<'a> {
     cluster_authority: String,
     /// `[context] ` prefix for warnings and `-v` lines when several contexts run at once.
     label: String,
+    /// When the whole operation must end (`--until` with `--timeout`): caps request timeouts
+    /// and retry waits.
+    pub deadline: Option<Instant>,
 }
 
 impl<'a> Exchange<'a> {
@@ -227,13 +245,6 @@ impl<'a> Exchange<'a> {
             args.namespace.as_deref(),
             target.namespace.as_deref(),
         );
-        if args.namespace.is_some() && path == args.target && label.is_none() {
-            warn(&format!(
-                "-n {} has no effect: {} has no {{namespace}} or {{ns}} placeholder",
-                args.namespace.as_deref().unwrap_or(""),
-                args.target
-            ));
-        }
         let url = request::build_url(&target.server, &with_params(&path, &spec.params))?;
         let label = label.map(|l| format!("[{l}] ")).unwrap_or_default();
         let https = url
@@ -285,7 +296,70 @@ impl<'a> Exchange<'a> {
             send_credentials,
             proxy,
             label,
+            deadline: None,
         })
+    }
+
+    /// The timeouts for the next attempt: `--timeout`, or what is left before the deadline.
+    fn timeouts(&self) -> request::Timeouts {
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
+        request::Timeouts {
+            connect: self.args.connect_timeout,
+            whole: match (self.deadline, left) {
+                (Some(_), left) => left,
+                (None, _) => self.args.timeout,
+            },
+        }
+    }
+
+    /// [`Exchange::send`] with retries: by default a 429 or a 5xx with Retry-After is retried
+    /// as the server asks; `--retry N` adds connection failures and the rest (see `retry`).
+    /// Each retry is noted on stderr; the body is replayed from memory.
+    pub fn send_retrying(
+        &self,
+        url: &Url,
+        timings: &mut Timings,
+    ) -> Result<http::Response<ureq::Body>> {
+        let policy = retry::Policy {
+            retries: self.args.retry,
+            max_time: self.args.retry_max_time,
+        };
+        let started = Instant::now();
+        let mut rng = jitter_source();
+        let mut attempt = 0;
+        loop {
+            let result = self.send(url, timings);
+            let outcome = match &result {
+                Ok(r) => retry::Outcome::Status {
+                    code: r.status().as_u16(),
+                    retry_after: r
+                        .headers()
+                        .get(http::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok()),
+                },
+                Err(Error::Refused(_)) => retry::Outcome::ConnectFailed { refused: true },
+                Err(Error::Connect(_)) => retry::Outcome::ConnectFailed { refused: false },
+                Err(_) => return result,
+            };
+            let decision =
+                policy.decide(self.spec.method.as_str(), &outcome, attempt, started.elapsed(), &mut rng);
+            let retry::Decision::RetryAfter { wait, reason } = decision else {
+                return result;
+            };
+            if self.deadline.is_some_and(|d| Instant::now() + wait >= d) {
+                return result;
+            }
+            let why = match &result {
+                Err(e) => format!("{}: {reason}", sanitize(&e.to_string())),
+                Ok(_) => reason,
+            };
+            drop(result);
+            diag(&format!("kcurl: {}{why}", self.label));
+            std::thread::sleep(wait);
+            attempt += 1;
+        }
     }
 
     /// Send the request to `url` (normally [`Exchange::url`]; pagination passes others).
@@ -332,7 +406,7 @@ impl<'a> Exchange<'a> {
         let (agent, connector) = request::agent(
             &settings,
             self.target.disable_compression,
-            self.args,
+            self.timeouts(),
             self.cluster_authority.clone(),
             self.proxy.as_ref(),
         )?;
@@ -374,7 +448,13 @@ impl<'a> Exchange<'a> {
         timings.connected = connected;
         timings.tls_done = tls_done;
         timings.first_byte = Some(Instant::now());
-        let response = result.map_err(|e| request::classify(e, url, &connector, self.args))?;
+        let response = result.map_err(|e| {
+            let via_proxy = self
+                .proxy
+                .as_ref()
+                .and_then(|p| p.failure(&e, &url.display()));
+            via_proxy.unwrap_or_else(|| request::classify(e, url, &connector, self.timeouts()))
+        })?;
         if self.args.verbose {
             self.trace_response(&response);
         }
@@ -460,6 +540,23 @@ impl<'a> Exchange<'a> {
                 timings.describe(Instant::now())
             ));
         }
+    }
+}
+
+/// Uniform numbers in [0, 1) for retry jitter (xorshift seeded by the clock and pid: jitter
+/// needs spread between processes, not cryptographic quality).
+fn jitter_source() -> impl FnMut() -> f64 {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0x9e37_79b9_7f4a_7c15)
+        ^ (u64::from(std::process::id()) << 32);
+    let mut state = seed | 1;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

@@ -333,7 +333,7 @@ fn compile_error(flag: &str, messages: Vec<(Located, &str)>) -> Error {
 }
 
 /// Lex, parse and import errors with their location, as jaq's own reports word them.
-fn load_messages<'s>(errs: load::Errors<&'s str, ()>) -> Vec<(Located, &'s str)> {
+fn load_messages(errs: load::Errors<&str, ()>) -> Vec<(Located, &str)> {
     let mut out = Vec::new();
     for (file, err) in errs {
         let code = file.code;
@@ -395,7 +395,7 @@ fn load_messages<'s>(errs: load::Errors<&'s str, ()>) -> Vec<(Located, &'s str)>
 }
 
 /// Undefined names, as jaq's own reports word them.
-fn undefined_messages<'s>(errs: jaq_core::compile::Errors<&'s str, ()>) -> Vec<(Located, &'s str)> {
+fn undefined_messages(errs: jaq_core::compile::Errors<&str, ()>) -> Vec<(Located, &str)> {
     let mut out = Vec::new();
     for (file, errs) in errs {
         let code = file.code;
@@ -609,7 +609,7 @@ mod tests {
             "exp": 1e300,
             "zero": 0,
         });
-        assert_eq!(run(".", input.clone()), [input.clone()]);
+        assert_eq!(run(".", input.clone()), std::slice::from_ref(&input));
         let out = run(".big, .min, .neg, .zero", input);
         assert!(out[0].is_u64() && out[1].is_i64() && out[2].is_i64() && out[3].is_u64());
         // Integer arithmetic stays integral; division makes a float, as in jq.
@@ -664,14 +664,8 @@ mod tests {
         );
         assert!(program("error(\"x\"), true").truthy(json!({})).is_err());
         let rollout = program(".status.readyReplicas == .spec.replicas");
-        assert_eq!(
-            t(
-                &rollout,
-                json!({"spec": {"replicas": 3}, "status": {"readyReplicas": 3}})
-            )
-            .0,
-            true
-        );
+        let deployment = json!({"spec": {"replicas": 3}, "status": {"readyReplicas": 3}});
+        assert!(t(&rollout, deployment).0);
     }
 
     #[test]
@@ -714,7 +708,7 @@ mod tests {
         );
         assert_eq!(
             compile_error("import \"x\" as x; ."),
-            "--jq: cannot import \"x\": module loading not supported at 1:8"
+            "--jq: cannot import \"x\": module loading not supported at 1:9"
         );
         // The flag is the caller's; control characters are escaped.
         match Program::compile("é\u{1b}", "--until") {
@@ -828,5 +822,143 @@ mod tests {
         let text = print(&values, Layout::Compact, false);
         assert_eq!(text.lines().count(), 20_000);
         assert!(text.ends_with("pod-19999\n"));
+    }
+
+    /// A PodList of `n` pods shaped like a real one (~2.5 KB a pod), as JSON bytes.
+    fn big_pod_list(n: usize) -> Vec<u8> {
+        let items: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "metadata": {
+                        "name": format!("web-{i}"), "namespace": "default",
+                        "uid": format!("{i:08x}-1e0f-4a9b-8c7d-6e5f4a3b2c1d"),
+                        "resourceVersion": format!("{}", 1000 + i),
+                        "creationTimestamp": "2026-11-01T00:00:00Z",
+                        "labels": {"app": "web", "pod-template-hash": "7d9f8c6b5"},
+                        "annotations": {"kubectl.kubernetes.io/last-applied-configuration":
+                            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{}}\n"},
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                            "name": "web-7d9f8c6b5", "uid": "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+                            "controller": true, "blockOwnerDeletion": true}],
+                    },
+                    "spec": {
+                        "containers": [{"name": "web", "image": "nginx:1.27",
+                            "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                            "env": [{"name": "MODE", "value": "demo"},
+                                {"name": "REPLICA", "value": format!("{i}")}],
+                            "resources": {"limits": {"cpu": "500m", "memory": "128Mi"},
+                                "requests": {"cpu": "100m", "memory": "64Mi"}},
+                            "volumeMounts": [{"name": "kube-api-access", "readOnly": true,
+                                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}],
+                            "terminationMessagePath": "/dev/termination-log",
+                            "imagePullPolicy": "IfNotPresent"}],
+                        "restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
+                        "dnsPolicy": "ClusterFirst", "serviceAccountName": "default",
+                        "nodeName": format!("node-{}", i % 5),
+                        "schedulerName": "default-scheduler", "priority": 0,
+                    },
+                    "status": {
+                        "phase": "Running",
+                        "conditions": [
+                            {"type": "Ready", "status": "True", "lastProbeTime": null,
+                                "lastTransitionTime": "2026-11-01T00:00:05Z"},
+                            {"type": "PodScheduled", "status": "True", "lastProbeTime": null,
+                                "lastTransitionTime": "2026-11-01T00:00:00Z"}],
+                        "hostIP": format!("10.0.0.{}", i % 250),
+                        "podIP": format!("10.244.{}.{}", (i / 250) % 250, i % 250),
+                        "startTime": "2026-11-01T00:00:00Z",
+                        "containerStatuses": [{"name": "web", "ready": true, "restartCount": 0,
+                            "state": {"running": {"startedAt": "2026-11-01T00:00:04Z"}},
+                            "image": "docker.io/library/nginx:1.27",
+                            "imageID": "docker.io/library/nginx@sha256:0a399eb16751829e1af26fea27b20c3ec28d7ab1fb72182879dcae1cca21206a",
+                            "started": true}],
+                        "qosClass": "Burstable",
+                    },
+                })
+            })
+            .collect();
+        let list = json!({"kind": "PodList", "apiVersion": "v1",
+            "metadata": {"resourceVersion": "5000"}, "items": items});
+        serde_json::to_vec(&list).unwrap_or_default()
+    }
+
+    /// How long `--jq '.items[].metadata.name'` takes on a ~25 MB PodList: parse, run, print.
+    ///
+    /// `cargo test --release --lib jq::tests::names_of_a_25_mb_pod_list -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, run by hand in release mode"]
+    fn names_of_a_25_mb_pod_list() {
+        use std::time::Instant;
+        let n: usize = std::env::var("PODS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10_000);
+        let bytes = big_pod_list(n);
+        let path = std::env::temp_dir().join(format!("kcurl-jq-bench-{}.json", std::process::id()));
+        if let Err(e) = std::fs::write(&path, &bytes) {
+            panic!("{e}");
+        }
+        let p = program(".items[].metadata.name");
+        let mut best = [f64::MAX; 4];
+        for _ in 0..5 {
+            let t0 = Instant::now();
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => std::io::BufReader::with_capacity(64 * 1024, f),
+                Err(e) => panic!("{e}"),
+            };
+            let input: Value = match serde_json::from_reader(file) {
+                Ok(v) => v,
+                Err(e) => panic!("{e}"),
+            };
+            let t1 = Instant::now();
+            let values = match p.run(input) {
+                Ok(v) => v,
+                Err(e) => panic!("{e}"),
+            };
+            let t2 = Instant::now();
+            let mut out = Vec::new();
+            let style = Style {
+                layout: Layout::Pretty,
+                color: false,
+            };
+            if let Err(e) = print_results(&values, &mut out, style) {
+                panic!("{e}");
+            }
+            let t3 = Instant::now();
+            assert_eq!(values.len(), n);
+            let times = [t1 - t0, t2 - t1, t3 - t2, t3 - t0].map(|d| d.as_secs_f64() * 1000.0);
+            for (b, t) in best.iter_mut().zip(times) {
+                *b = b.min(t);
+            }
+        }
+        // Breakdown of `run`: conversion in, jaq itself, conversion out.
+        if let Ok(input) = serde_json::from_slice::<Value>(&bytes) {
+            let t0 = Instant::now();
+            let val = to_val(input, 0).unwrap_or_default();
+            let t1 = Instant::now();
+            let ctx = Ctx::<Data>::new(&p.filter.lut, Vars::new([]));
+            let outs: Vec<_> = p.filter.id.run((ctx, val)).collect();
+            let t2 = Instant::now();
+            drop(outs);
+            let t3 = Instant::now();
+            let parsed = jaq_json::read::parse_single(&bytes);
+            let t4 = Instant::now();
+            drop(parsed);
+            let t5 = Instant::now();
+            eprintln!(
+                "to_val {:?}, jaq run {:?}, drop {:?}, jaq parse {:?}, drop {:?}",
+                t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4
+            );
+        }
+        let _ = std::fs::remove_file(&path);
+        eprintln!(
+            "{:.1} MB, {n} pods: parse {:.1} ms, run {:.1} ms, print {:.1} ms, total {:.1} ms \
+             (best of 5)",
+            bytes.len() as f64 / 1e6,
+            best[0],
+            best[1],
+            best[2],
+            best[3]
+        );
     }
 }

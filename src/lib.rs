@@ -16,29 +16,55 @@ pub mod incluster;
 pub mod jq;
 pub mod kubeconfig;
 pub mod output;
+pub mod paginate;
 pub mod proxy;
 pub mod request;
 pub mod retry;
 pub mod tls;
+pub mod wait;
 
 use std::io::IsTerminal;
 
 use crate::cli::{Args, OutputFormat};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exchange::{Exchange, Spec, Timings};
 
 /// Run one kcurl invocation; returns the exit code (0 for 2xx, 3/4/5 for other statuses).
 pub fn run(args: &Args) -> Result<u8> {
-    interrupt_exits_130();
+    // Compile jq programs before anything is read or sent: a typo is a usage error.
+    let program = args.jq.as_deref().map(|e| jq::Program::compile(e, "--jq")).transpose()?;
+    let until = args.until.as_deref().map(|e| jq::Program::compile(e, "--until")).transpose()?;
     let spec = Spec::from_args(args)?;
     if fanout::requested(args) {
+        if args.jq.is_some() || args.paginate.is_some() || args.until.is_some() || args.until_deleted {
+            return Err(Error::Usage(
+                "--jq, --paginate, --until and --until-deleted work with one context at a time".into(),
+            ));
+        }
+        interrupt_exits_130();
         return fanout::run(args, &spec);
     }
     let target = config::resolve(args, args.context.first().map(String::as_str))?;
-    let exchange = Exchange::new(args, &spec, target, None)?;
+    let mut exchange = Exchange::new(args, &spec, target, None)?;
+    interrupt_exits_130();
+    let opts = output_options(args);
+    if let Some(mode) = args.paginate {
+        return paginate::run(&exchange, opts, mode, program.as_ref());
+    }
+    if until.is_some() || args.until_deleted {
+        let condition = match (&until, &args.until) {
+            (Some(p), Some(source)) => wait::Condition::Truthy(p, source),
+            _ => wait::Condition::Deleted,
+        };
+        return wait::run(&mut exchange, condition, args.interval, args.timeout, opts, program.as_ref());
+    }
     let mut timings = Timings::default();
-    let mut response = exchange.send(&exchange.url, &mut timings)?;
-    let code = output::print(&mut response, output_options(args), &exchange.url.display())?;
+    let mut response = exchange.send_retrying(&exchange.url, &mut timings)?;
+    let url = exchange.url.display();
+    let code = match &program {
+        Some(p) => output::print_filtered(&mut response, opts, &url, p)?,
+        None => output::print(&mut response, opts, &url)?,
+    };
     exchange.trace_timings(&timings);
     Ok(code)
 }

@@ -30,14 +30,56 @@ impl Choice {
     }
 
     /// The ureq proxy for this choice.
+    ///
+    /// `socks5://` is handed to ureq as `socks5h://`: Go's SOCKS5 dialer (client-go, kubectl)
+    /// sends host names for the proxy to resolve, while ureq's `socks5` resolves them locally,
+    /// which fails for names only the proxy's network knows (`ssh -D` through a bastion).
     pub fn to_ureq(&self) -> Result<ureq::Proxy> {
-        ureq::Proxy::new(&self.url).map_err(|_| {
+        let url = match self.url.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("socks5") => {
+                format!("socks5h://{rest}")
+            }
+            _ => self.url.clone(),
+        };
+        ureq::Proxy::new(&url).map_err(|_| {
             Error::Config(format!(
                 "{}: \"{}\" is not a valid proxy URL",
                 self.origin,
                 self.display()
             ))
         })
+    }
+
+    /// A failure to reach or use this proxy, as an error naming the proxy and where it was
+    /// configured; `None` when `err` is not about the proxy.
+    ///
+    /// Through a proxy, kcurl resolves and connects to the proxy only (the proxy reaches the
+    /// server), so a refused, unreachable or unresolvable connection is the proxy's, not the
+    /// API server's.
+    pub fn failure(&self, err: &ureq::Error, url: &str) -> Option<Error> {
+        use std::io::ErrorKind as K;
+        let what = match err {
+            ureq::Error::Io(e) => match e.kind() {
+                K::ConnectionRefused => "connection refused".to_string(),
+                K::HostUnreachable | K::NetworkUnreachable => "unreachable".to_string(),
+                // std words every getaddrinfo failure this way (an uncategorised error kind).
+                _ if e
+                    .to_string()
+                    .starts_with("failed to lookup address information") =>
+                {
+                    format!("cannot resolve its host name ({e})")
+                }
+                _ => return None,
+            },
+            ureq::Error::HostNotFound => "cannot resolve its host name".to_string(),
+            ureq::Error::ConnectProxyFailed(m) => format!("it refused the tunnel: {m}"),
+            _ => return None,
+        };
+        Some(Error::Connect(format!(
+            "{url}: proxy {} (from {}): {what}",
+            self.display(),
+            self.origin
+        )))
     }
 }
 

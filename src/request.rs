@@ -10,13 +10,12 @@ use std::io::Read;
 use ureq::http::{self, HeaderName, HeaderValue, Method, Uri};
 
 use crate::auth::Credentials;
-use crate::cli::Args;
 use crate::error::{Error, Result};
 use crate::kubeconfig::{display_path, io_reason};
 use crate::tls::{self, Connector, Tls};
 
 /// The request URL and whether it goes to the cluster's own server.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Url {
     pub uri: Uri,
     /// Scheme, host and port are the cluster's: credentials may be sent (over https).
@@ -194,11 +193,18 @@ pub fn headers(
     Ok(out)
 }
 
+/// `--connect-timeout` and the whole-request timeout (`--timeout`, or what is left of a wait).
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub connect: std::time::Duration,
+    pub whole: Option<std::time::Duration>,
+}
+
 /// Build the agent for `target`: our TLS connector, no redirects, no status-as-error.
 pub fn agent(
     settings: &tls::Settings,
     disable_compression: bool,
-    args: &Args,
+    timeouts: Timeouts,
     cluster_authority: String,
     proxy: Option<&crate::proxy::Choice>,
 ) -> Result<(ureq::Agent, Connector)> {
@@ -213,8 +219,8 @@ pub fn agent(
         .max_redirects(0)
         .allow_non_standard_methods(true)
         .user_agent(ureq::config::AutoHeaderValue::None)
-        .timeout_connect(Some(args.connect_timeout))
-        .timeout_global(args.timeout)
+        .timeout_connect(Some(timeouts.connect))
+        .timeout_global(timeouts.whole)
         .proxy(proxy.map(crate::proxy::Choice::to_ureq).transpose()?);
     if disable_compression {
         config = config.accept_encoding(ureq::config::AutoHeaderValue::None);
@@ -257,7 +263,7 @@ pub fn method_from(m: &str) -> Result<Method> {
 }
 
 /// Turn a transport failure into a user-facing error naming the URL and the cause.
-pub fn classify(err: ureq::Error, url: &Url, connector: &Connector, args: &Args) -> Error {
+pub fn classify(err: ureq::Error, url: &Url, connector: &Connector, timeouts: Timeouts) -> Error {
     let where_ = url.display();
     let authority = tls::authority_of(&url.uri);
     let host = url
@@ -276,7 +282,12 @@ pub fn classify(err: ureq::Error, url: &Url, connector: &Connector, args: &Args)
             if let Some(r) = tls::rustls_error_in(&e) {
                 return Error::Tls(format!("{where_}: {}", tls_explain(r)));
             }
-            Error::Connect(format!("{where_}: {}", io_failure(&e, &authority)))
+            let msg = format!("{where_}: {}", io_failure(&e, &authority));
+            if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                Error::Refused(msg)
+            } else {
+                Error::Connect(msg)
+            }
         }
         ureq::Error::Tls(m) => Error::Tls(format!("{where_}: TLS failed: {m}")),
         ureq::Error::HostNotFound => Error::Connect(format!(
@@ -285,9 +296,9 @@ pub fn classify(err: ureq::Error, url: &Url, connector: &Connector, args: &Args)
         ureq::Error::Timeout(t) => Error::Connect(match t {
             ureq::Timeout::Connect | ureq::Timeout::Resolve => format!(
                 "{where_}: could not connect to {authority} within {} (--connect-timeout)",
-                secs(args.connect_timeout)
+                secs(timeouts.connect)
             ),
-            ureq::Timeout::Global => match args.timeout {
+            ureq::Timeout::Global => match timeouts.whole {
                 Some(d) => format!(
                     "{where_}: no complete response within {} (--timeout)",
                     secs(d)

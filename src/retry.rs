@@ -259,3 +259,525 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 784_111_777; // Sun, 06 Nov 1994 08:49:37 GMT
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(NOW)
+    }
+
+    fn policy(retries: Option<u32>, max_time: Option<u64>) -> Policy {
+        Policy {
+            retries,
+            max_time: max_time.map(Duration::from_secs),
+        }
+    }
+
+    const DEFAULT: Policy = Policy {
+        retries: None,
+        max_time: None,
+    };
+
+    fn decide(p: Policy, method: &str, outcome: Outcome, attempt: u32, elapsed: u64) -> Decision {
+        p.decide_at(
+            method,
+            &outcome,
+            attempt,
+            Duration::from_secs(elapsed),
+            &mut || 0.5,
+            now(),
+        )
+    }
+
+    fn status(code: u16, retry_after: Option<&str>) -> Outcome<'_> {
+        Outcome::Status { code, retry_after }
+    }
+
+    fn wait(d: &Decision) -> Option<Duration> {
+        match d {
+            Decision::Stop => None,
+            Decision::RetryAfter { wait, .. } => Some(*wait),
+        }
+    }
+
+    fn secs(s: u64) -> Option<Duration> {
+        Some(Duration::from_secs(s))
+    }
+
+    fn ms(m: u64) -> Option<Duration> {
+        Some(Duration::from_millis(m))
+    }
+
+    #[test]
+    fn default_429_waits_as_asked() {
+        let d = decide(DEFAULT, "GET", status(429, Some("3")), 0, 0);
+        assert_eq!(
+            d,
+            Decision::RetryAfter {
+                wait: Duration::from_secs(3),
+                reason: "429 Too Many Requests: retrying in 3s (attempt 2 of 11)".into(),
+            }
+        );
+        assert_eq!(
+            wait(&decide(DEFAULT, "GET", status(429, Some(" 0 ")), 0, 0)),
+            secs(0)
+        );
+    }
+
+    #[test]
+    fn default_wait_is_capped() {
+        let d = decide(DEFAULT, "GET", status(429, Some("120")), 4, 0);
+        assert_eq!(
+            d,
+            Decision::RetryAfter {
+                wait: MAX_WAIT,
+                reason: "429 Too Many Requests: retrying in 10s (attempt 6 of 11)".into(),
+            }
+        );
+        let huge = "99999999999999999999999999";
+        assert_eq!(
+            wait(&decide(DEFAULT, "GET", status(429, Some(huge)), 0, 0)),
+            Some(MAX_WAIT)
+        );
+    }
+
+    #[test]
+    fn default_retries_at_most_ten_times() {
+        let d = decide(DEFAULT, "GET", status(429, Some("1")), 9, 0);
+        assert!(
+            matches!(&d, Decision::RetryAfter { reason, .. } if reason.ends_with("(attempt 11 of 11)")),
+            "{d:?}"
+        );
+        assert_eq!(
+            decide(DEFAULT, "GET", status(429, Some("1")), 10, 0),
+            Decision::Stop
+        );
+        assert_eq!(
+            decide(DEFAULT, "GET", status(429, Some("1")), u32::MAX, 0),
+            Decision::Stop
+        );
+    }
+
+    #[test]
+    fn default_5xx_only_with_retry_after() {
+        let d = decide(DEFAULT, "GET", status(503, Some("2")), 0, 0);
+        assert_eq!(
+            d,
+            Decision::RetryAfter {
+                wait: Duration::from_secs(2),
+                reason: "503 Service Unavailable: retrying in 2s (attempt 2 of 11)".into(),
+            }
+        );
+        assert_eq!(
+            wait(&decide(DEFAULT, "DELETE", status(500, Some("1")), 0, 0)),
+            secs(1)
+        );
+        assert_eq!(
+            decide(DEFAULT, "GET", status(503, None), 0, 0),
+            Decision::Stop
+        );
+        // client-go's checkWait: a 429 without Retry-After is not retried by default either.
+        assert_eq!(
+            decide(DEFAULT, "GET", status(429, None), 0, 0),
+            Decision::Stop
+        );
+    }
+
+    #[test]
+    fn other_statuses_never_retry() {
+        for p in [DEFAULT, policy(Some(5), None)] {
+            for code in [200, 201, 301, 400, 401, 404, 409, 410, 600, 999] {
+                assert_eq!(
+                    decide(p, "GET", status(code, Some("1")), 0, 0),
+                    Decision::Stop,
+                    "{code}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn connection_failures_only_with_retry() {
+        for refused in [true, false] {
+            let failed = Outcome::ConnectFailed { refused };
+            assert_eq!(decide(DEFAULT, "GET", failed, 0, 0), Decision::Stop);
+        }
+    }
+
+    #[test]
+    fn opt_in_retries_without_retry_after() {
+        let p = policy(Some(3), None);
+        let d = decide(p, "GET", status(503, None), 0, 0);
+        assert_eq!(
+            d,
+            Decision::RetryAfter {
+                wait: Duration::from_millis(250),
+                reason: "503 Service Unavailable: retrying in 250ms (attempt 2 of 4)".into(),
+            }
+        );
+        assert_eq!(wait(&decide(p, "GET", status(429, None), 0, 0)), ms(250));
+        assert_eq!(
+            wait(&decide(p, "GET", status(502, Some("soon")), 0, 0)),
+            ms(250)
+        );
+        // Retry-After still wins over the backoff.
+        assert_eq!(
+            wait(&decide(p, "GET", status(503, Some("7")), 0, 0)),
+            secs(7)
+        );
+        // N retries in all, of any kind.
+        assert_eq!(decide(p, "GET", status(503, None), 3, 0), Decision::Stop);
+        assert_eq!(
+            decide(p, "GET", status(429, Some("1")), 3, 0),
+            Decision::Stop
+        );
+        // --retry 0 turns off even the default retries.
+        assert_eq!(
+            decide(policy(Some(0), None), "GET", status(429, Some("1")), 0, 0),
+            Decision::Stop
+        );
+        // More than the default is allowed.
+        assert_eq!(
+            wait(&decide(
+                policy(Some(50), None),
+                "GET",
+                status(429, Some("1")),
+                20,
+                0
+            )),
+            secs(1)
+        );
+    }
+
+    #[test]
+    fn backoff_is_exponential_with_full_jitter() {
+        let p = policy(Some(20), None);
+        let at = |attempt, r: f64| {
+            wait(&p.decide_at(
+                "GET",
+                &Outcome::ConnectFailed { refused: true },
+                attempt,
+                Duration::ZERO,
+                &mut || r,
+                now(),
+            ))
+        };
+        // Ceilings 0.5, 1, 2, 4, 8, then 10 s.
+        let ceilings = [500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000];
+        for (attempt, ceiling) in ceilings.into_iter().enumerate() {
+            assert_eq!(at(attempt as u32, 1.0), ms(ceiling), "attempt {attempt}");
+            assert_eq!(at(attempt as u32, 0.0), ms(0));
+            assert_eq!(at(attempt as u32, 0.5), ms(ceiling / 2));
+        }
+        assert_eq!(at(19, 1.0), Some(MAX_WAIT));
+        // A bad random source cannot make a bad wait.
+        assert_eq!(at(3, f64::NAN), ms(0));
+        assert_eq!(at(3, -4.0), ms(0));
+        assert_eq!(at(3, 7.0), ms(4000));
+        assert_eq!(at(3, f64::INFINITY), ms(4000));
+        let d = p.decide_at(
+            "GET",
+            &Outcome::ConnectFailed { refused: true },
+            3,
+            Duration::ZERO,
+            &mut || 0.3,
+            now(),
+        );
+        assert_eq!(
+            d,
+            Decision::RetryAfter {
+                wait: Duration::from_millis(1200),
+                reason: "connection refused: retrying in 1.2s (attempt 5 of 21)".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn non_idempotent_methods_only_when_not_processed() {
+        let p = policy(Some(3), None);
+        for method in ["POST", "PATCH", "CONNECT", "TRACE", "PROPFIND", "get"] {
+            assert_eq!(
+                decide(p, method, status(503, None), 0, 0),
+                Decision::Stop,
+                "{method}"
+            );
+            assert_eq!(
+                decide(p, method, status(503, Some("1")), 0, 0),
+                Decision::Stop
+            );
+            assert_eq!(
+                decide(DEFAULT, method, status(503, Some("1")), 0, 0),
+                Decision::Stop
+            );
+            assert_eq!(
+                decide(p, method, Outcome::ConnectFailed { refused: false }, 0, 0),
+                Decision::Stop
+            );
+            // Certainly not processed: a 429, a refused connection.
+            assert_eq!(
+                wait(&decide(DEFAULT, method, status(429, Some("2")), 0, 0)),
+                secs(2)
+            );
+            assert_eq!(wait(&decide(p, method, status(429, None), 0, 0)), ms(250));
+            let d = decide(p, method, Outcome::ConnectFailed { refused: true }, 0, 0);
+            assert_eq!(
+                d,
+                Decision::RetryAfter {
+                    wait: Duration::from_millis(250),
+                    reason: "connection refused: retrying in 250ms (attempt 2 of 4)".into(),
+                }
+            );
+            // Without --retry a refused connection is final.
+            assert_eq!(
+                decide(
+                    DEFAULT,
+                    method,
+                    Outcome::ConnectFailed { refused: true },
+                    0,
+                    0
+                ),
+                Decision::Stop
+            );
+        }
+    }
+
+    #[test]
+    fn idempotent_methods_on_any_failure() {
+        let p = policy(Some(3), None);
+        for method in ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"] {
+            let d = decide(p, method, Outcome::ConnectFailed { refused: false }, 0, 0);
+            assert_eq!(
+                d,
+                Decision::RetryAfter {
+                    wait: Duration::from_millis(250),
+                    reason: "connection failed: retrying in 250ms (attempt 2 of 4)".into(),
+                },
+                "{method}"
+            );
+            assert_eq!(
+                wait(&decide(
+                    p,
+                    method,
+                    Outcome::ConnectFailed { refused: true },
+                    0,
+                    0
+                )),
+                ms(250)
+            );
+            assert_eq!(wait(&decide(p, method, status(500, None), 0, 0)), ms(250));
+            assert_eq!(
+                wait(&decide(p, method, status(504, Some("1")), 0, 0)),
+                secs(1)
+            );
+        }
+    }
+
+    #[test]
+    fn max_time_bounds_the_total() {
+        let p = policy(Some(10), Some(30));
+        assert_eq!(
+            wait(&decide(p, "GET", status(429, Some("5")), 0, 25)),
+            secs(5)
+        );
+        assert_eq!(
+            decide(p, "GET", status(429, Some("6")), 0, 25),
+            Decision::Stop
+        );
+        assert_eq!(
+            decide(p, "GET", status(429, Some("0")), 0, 31),
+            Decision::Stop
+        );
+        // It bounds the default retries too.
+        let p = policy(None, Some(2));
+        assert_eq!(
+            wait(&decide(p, "GET", status(429, Some("2")), 0, 0)),
+            secs(2)
+        );
+        assert_eq!(
+            decide(p, "GET", status(429, Some("3")), 0, 0),
+            Decision::Stop
+        );
+        // No overflow on absurd elapsed times.
+        let d = p.decide_at(
+            "GET",
+            &status(429, Some("1")),
+            0,
+            Duration::MAX,
+            &mut || 0.5,
+            now(),
+        );
+        assert_eq!(d, Decision::Stop);
+        let d = DEFAULT.decide_at(
+            "GET",
+            &status(429, Some("1")),
+            0,
+            Duration::MAX,
+            &mut || 0.5,
+            now(),
+        );
+        assert_eq!(wait(&d), secs(1));
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date() {
+        let later = "Sun, 06 Nov 1994 08:49:41 GMT";
+        assert_eq!(
+            wait(&decide(DEFAULT, "GET", status(429, Some(later)), 0, 0)),
+            secs(4)
+        );
+        assert_eq!(
+            wait(&decide(DEFAULT, "GET", status(503, Some(later)), 0, 0)),
+            secs(4)
+        );
+        // The obsolete forms, which recipients must accept too.
+        let p = |v: &str| parse_retry_after(v, now());
+        assert_eq!(p("Sunday, 06-Nov-94 08:49:41 GMT"), secs(4));
+        assert_eq!(p("Sun Nov  6 08:49:41 1994"), secs(4));
+        // In the past: no wait; far ahead: capped.
+        assert_eq!(p("Sat, 05 Nov 1994 08:49:37 GMT"), secs(0));
+        assert_eq!(p("Thu, 01 Jan 1970 00:00:00 GMT"), secs(0));
+        assert_eq!(p("Mon, 07 Nov 1994 08:49:37 GMT"), secs(86_400));
+        assert_eq!(
+            wait(&decide(
+                DEFAULT,
+                "GET",
+                status(429, Some("Mon, 07 Nov 1994 08:49:37 GMT")),
+                0,
+                0
+            )),
+            Some(MAX_WAIT)
+        );
+        // Known points: the epoch, a leap day, and far ahead.
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_http_date("Thu, 29 Feb 2024 12:00:00 GMT"),
+            Some(1_709_208_000)
+        );
+        assert_eq!(
+            parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(253_402_300_799)
+        );
+        // Sub-second clocks: the wait is what is left.
+        let now = UNIX_EPOCH + Duration::from_millis(NOW * 1000 + 250);
+        assert_eq!(parse_retry_after(later, now), ms(3750));
+    }
+
+    #[test]
+    fn garbage_retry_after_is_absent() {
+        for garbage in [
+            "",
+            " ",
+            "soon",
+            "-1",
+            "+3",
+            "1.5",
+            "3s",
+            "0x10",
+            "١",
+            "Sun, 06 Nov 1994 08:49:41",
+            "Sun, 06 Nov 1994 08:49:41 UTC",
+            "Sun, 32 Nov 1994 08:49:41 GMT",
+            "Sun, 06 Foo 1994 08:49:41 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 8:49:41 GMT",
+            "Sun, 06 Nov 94 08:49:41 GMT",
+            "Sunday, 06-Nov-94-1 08:49:41 GMT",
+            "Sun Nov  6 08:49:41 94",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 06 Nov 1994 08:49:41:00 GMT",
+        ] {
+            assert_eq!(parse_retry_after(garbage, now()), None, "{garbage:?}");
+            assert_eq!(
+                decide(DEFAULT, "GET", status(429, Some(garbage)), 0, 0),
+                Decision::Stop
+            );
+            assert_eq!(
+                wait(&decide(
+                    policy(Some(2), None),
+                    "GET",
+                    status(429, Some(garbage)),
+                    0,
+                    0
+                )),
+                ms(250)
+            );
+        }
+    }
+
+    #[test]
+    fn reasons_name_the_status() {
+        let reason = |code| match decide(DEFAULT, "GET", status(code, Some("1")), 1, 0) {
+            Decision::RetryAfter { reason, .. } => reason,
+            Decision::Stop => panic!("{code}"),
+        };
+        assert_eq!(
+            reason(500),
+            "500 Internal Server Error: retrying in 1s (attempt 3 of 11)"
+        );
+        assert_eq!(
+            reason(502),
+            "502 Bad Gateway: retrying in 1s (attempt 3 of 11)"
+        );
+        assert_eq!(
+            reason(504),
+            "504 Gateway Timeout: retrying in 1s (attempt 3 of 11)"
+        );
+        assert_eq!(reason(599), "599: retrying in 1s (attempt 3 of 11)");
+        let d = decide(
+            policy(Some(u32::MAX), None),
+            "GET",
+            status(429, Some("1")),
+            u32::MAX - 1,
+            0,
+        );
+        assert!(
+            matches!(&d, Decision::RetryAfter { reason, .. } if reason.ends_with("(attempt 4294967296 of 4294967296)")),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn decide_reads_the_clock_for_dates() {
+        // A date an hour from now is capped; the real clock is used.
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let secs = later
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let days = secs / 86_400;
+        let (y, m, d) = civil_from_days(days as i64);
+        let rem = secs % 86_400;
+        let date = format!(
+            "Mon, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+            MONTHS[(m - 1) as usize],
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        );
+        let d = DEFAULT.decide(
+            "GET",
+            &status(429, Some(&date)),
+            0,
+            Duration::ZERO,
+            &mut || 0.5,
+        );
+        assert_eq!(wait(&d), Some(MAX_WAIT), "{date}");
+    }
+
+    /// Inverse of days_from_civil, for the test above.
+    fn civil_from_days(z: i64) -> (i64, i64, i64) {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        (yoe + era * 400 + i64::from(m <= 2), m, d)
+    }
+}

@@ -52,7 +52,8 @@ pub struct Options {
 }
 
 impl Options {
-    fn style(&self) -> json::Style {
+    /// The JSON printer style for these options.
+    pub fn style(&self) -> json::Style {
         json::Style {
             layout: self.layout,
             color: self.color,
@@ -179,6 +180,101 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
     Ok(exit_code_for_status(status.as_u16()))
 }
 
+/// Print a response through a jq program (`--jq`): each JSON value (each watch event) is
+/// filtered and the results printed kcurl's way. Non-2xx responses print as usual, unfiltered,
+/// so the Status is never hidden; a body that is not JSON is written as is, with a warning.
+pub fn print_filtered(
+    resp: &mut http::Response<ureq::Body>,
+    opts: Options,
+    url: &str,
+    program: &crate::jq::Program,
+) -> Result<u8> {
+    let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if !status.is_success() || !is_json(content_type.as_deref()) {
+        if status.is_success() {
+            warn("--jq: the response is not JSON; printing it as is");
+        }
+        return print(resp, opts, url);
+    }
+    for w in resp.headers().get_all(http::header::WARNING) {
+        for text in parse_warnings(&String::from_utf8_lossy(w.as_bytes())) {
+            diag(&format!("Warning: {}", sanitize(&text)));
+        }
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    if opts.include {
+        write_head(resp, &mut out).map_err(Error::Output)?;
+    }
+    let reader = resp.body_mut().as_reader();
+    let mut stream = serde_json::Deserializer::from_reader(io::BufReader::new(reader))
+        .into_iter::<serde_json::Value>();
+    let mut watch_error = None;
+    loop {
+        match stream.next() {
+            None => break,
+            Some(Ok(value)) => {
+                if opts.watch && watch_error.is_none() {
+                    watch_error = serde_json::to_vec(&value).ok().and_then(|b| watch_error_of(&b));
+                }
+                filter_and_print(program, value, &mut out, opts.style())?;
+            }
+            Some(Err(e)) if e.is_io() => {
+                let _ = out.flush();
+                return Err(read_error(&io::Error::other(e.to_string()), url));
+            }
+            Some(Err(e)) => {
+                let _ = out.flush();
+                return Err(Error::Config(format!(
+                    "{url}: --jq: the response is not valid JSON ({e})"
+                )));
+            }
+        }
+    }
+    out.flush().map_err(Error::Output)?;
+    drop(out);
+    if let Some((code, line)) = watch_error {
+        diag(&format!("kcurl: watch ended with an ERROR event: {line}"));
+        return Ok(exit_code_for_status(code));
+    }
+    Ok(exit_code_for_status(status.as_u16()))
+}
+
+/// Run `program` on `value` and print what it gives (partial results before a runtime error).
+pub fn filter_and_print<W: Write + ?Sized>(
+    program: &crate::jq::Program,
+    value: serde_json::Value,
+    mut out: &mut W,
+    style: json::Style,
+) -> Result<()> {
+    let (values, error) = program.run_partial(value);
+    crate::jq::print_results(&values, &mut out, style).map_err(Error::Output)?;
+    match error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Print a JSON body held in memory (`--until`'s final answer), through `program` if given.
+pub fn print_json_bytes(body: &[u8], opts: Options, program: Option<&crate::jq::Program>) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    match program {
+        Some(p) => {
+            let value = serde_json::from_slice(body)
+                .map_err(|e| Error::Config(format!("--jq: the response is not valid JSON ({e})")))?;
+            filter_and_print(p, value, &mut out, opts.style())?;
+        }
+        None => write_body(body, &mut out, true, Options { table: None, ..opts }, "")?,
+    }
+    out.flush().map_err(Error::Output)
+}
+
 /// `-i`: `HTTP/1.1 200 OK`, the headers, and a blank line, as curl prints them.
 fn write_head<W: Write>(resp: &http::Response<ureq::Body>, out: &mut W) -> io::Result<()> {
     let status = resp.status();
@@ -301,7 +397,7 @@ fn write_watch<R: Read, W: Write>(
             continue;
         }
         if error.is_none() {
-            error = watch_error(&line);
+            error = watch_error_of(&line);
         }
         if opts.yaml {
             match serde_json::from_slice::<serde_json::Value>(&line) {
@@ -330,7 +426,7 @@ fn write_watch<R: Read, W: Write>(
 }
 
 /// `{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":…}}`.
-fn watch_error(line: &[u8]) -> Option<(u16, String)> {
+fn watch_error_of(line: &[u8]) -> Option<(u16, String)> {
     // Cheap pre-check: only ERROR events are parsed.
     if !line.windows(7).any(|w| w == b"\"ERROR\"") {
         return None;

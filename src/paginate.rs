@@ -1,0 +1,417 @@
+//! `--paginate`: follow `metadata.continue` across pages until the list is complete.
+//!
+//! Each page is fetched (with `limit`, added by `exchange::Spec`), parsed, and its items printed
+//! before the next page is asked for, so memory is bounded by one page. The output is one list
+//! object as if the server had answered in one page (kind, apiVersion, the first page's
+//! metadata without `continue` and `remainingItemCount`, the items of every page), streamed
+//! through the JSON printer; with `-c` one item per line; with `--jq` the program runs on each
+//! page. Items are copied byte for byte (`RawValue`).
+//!
+//! A continue token that expired (410) ends the listing with exit 4 and a plain message; with
+//! `--paginate=restart` kcurl continues with one full list (as client-go's pager falls back to
+//! a full list) and skips the items it already printed, by uid.
+
+use std::collections::HashSet;
+use std::io::{self, BufWriter, Read, Write};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::cli::PaginateMode;
+use crate::error::{Error, Result, exit_code_for_status};
+use crate::exchange::{Exchange, Timings, encode_component};
+use crate::jq::Program;
+use crate::output::{self, diag, json};
+use crate::request::Url;
+
+/// One page of a list, items kept as raw JSON.
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default, rename = "apiVersion")]
+    api_version: Option<String>,
+    #[serde(default)]
+    metadata: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    items: Vec<Box<RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct ItemMeta {
+    #[serde(default)]
+    metadata: Option<Uid>,
+}
+
+#[derive(Deserialize)]
+struct Uid {
+    #[serde(default)]
+    uid: Option<String>,
+}
+
+/// What fetching a page gave.
+enum Fetched {
+    Page(Page, Option<serde_json::Value>),
+    /// A non-2xx answer, already printed; its exit code, and whether it was a 410.
+    Failed(u8, bool),
+}
+
+/// How items are written.
+enum Sink<'p> {
+    /// One list object, streamed through the printer.
+    List,
+    /// `-c`: one item per line.
+    Lines,
+    /// `--jq`: the program on each page.
+    Jq(&'p Program),
+}
+
+/// Run a paginated list request.
+pub fn run(ex: &Exchange, opts: output::Options, mode: PaginateMode, program: Option<&Program>) -> Result<u8> {
+    if ex.spec.method != ureq::http::Method::GET {
+        return Err(Error::Usage(format!(
+            "--paginate follows list pages with GET, not -X {}",
+            ex.spec.method
+        )));
+    }
+    let sink = match (program, opts.layout) {
+        (Some(p), _) => Sink::Jq(p),
+        (None, json::Layout::Compact) => Sink::Lines,
+        (None, json::Layout::Pretty) => Sink::List,
+    };
+    let mut state = State {
+        ex,
+        opts,
+        mode,
+        page: 0,
+        printed: HashSet::new(),
+        restarted: false,
+    };
+    match sink {
+        Sink::List => state.as_list(),
+        Sink::Lines => state.each_page(|page, _, out, st| {
+            for item in &page.items {
+                if st.first_time(item) {
+                    json::reformat(item.get().as_bytes(), out, st.opts.style()).map_err(print_error)?;
+                }
+            }
+            Ok(())
+        }),
+        Sink::Jq(p) => state.each_page(|page, value, out, st| {
+            let value = match value {
+                Some(v) => v,
+                None => serde_json::to_value(page_value(&page))
+                    .map_err(|e| Error::Config(format!("--paginate: {e}")))?,
+            };
+            output::filter_and_print(p, value, out, st.opts.style())
+        }),
+    }
+}
+
+fn page_value(page: &Page) -> serde_json::Value {
+    let items: Vec<serde_json::Value> = page
+        .items
+        .iter()
+        .filter_map(|i| serde_json::from_str(i.get()).ok())
+        .collect();
+    serde_json::json!({
+        "kind": page.kind,
+        "apiVersion": page.api_version,
+        "metadata": page.metadata,
+        "items": items,
+    })
+}
+
+fn print_error(e: json::PrintError) -> Error {
+    match e {
+        json::PrintError::Write(e) | json::PrintError::Read(e) => Error::Output(e),
+    }
+}
+
+struct State<'a, 'b> {
+    ex: &'a Exchange<'b>,
+    opts: output::Options,
+    mode: PaginateMode,
+    page: usize,
+    /// UIDs printed so far: only kept in restart mode, to skip them after a restart.
+    printed: HashSet<String>,
+    restarted: bool,
+}
+
+impl State<'_, '_> {
+    /// True the first time an item is seen (always true unless restarting is possible).
+    fn first_time(&mut self, item: &RawValue) -> bool {
+        if self.mode != PaginateMode::Restart {
+            return true;
+        }
+        let uid = serde_json::from_str::<ItemMeta>(item.get())
+            .ok()
+            .and_then(|m| m.metadata)
+            .and_then(|m| m.uid);
+        match uid {
+            Some(uid) => self.printed.insert(uid),
+            None => true,
+        }
+    }
+
+    /// Fetch one page; `token` is the continue token (None for the first page, or a restart).
+    fn fetch(&mut self, token: Option<&str>, want_value: bool) -> Result<Fetched> {
+        let url = match token {
+            Some(t) => page_url(&self.ex.url, t)?,
+            None if self.restarted => full_list_url(&self.ex.url)?,
+            None => self.ex.url.clone(),
+        };
+        let mut timings = Timings::default();
+        let mut response = self.ex.send_retrying(&url, &mut timings)?;
+        let status = response.status();
+        if !status.is_success() {
+            let code = output::print(&mut response, output::Options { table: None, ..self.opts }, &url.display())?;
+            return Ok(Fetched::Failed(code.max(exit_code_for_status(status.as_u16())), status.as_u16() == 410));
+        }
+        let mut body = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .read_to_end(&mut body)
+            .map_err(|e| Error::Connect(format!("{}: the page was cut off: {e}", url.display())))?;
+        let page: Page = serde_json::from_slice(&body).map_err(|e| {
+            Error::Config(format!("{}: --paginate: the page is not a JSON list ({e})", url.display()))
+        })?;
+        let value = if want_value { serde_json::from_slice(&body).ok() } else { None };
+        self.page += 1;
+        Ok(Fetched::Page(page, value))
+    }
+
+    /// Handle a failed page: a 410 after the first page restarts (restart mode) or explains.
+    fn failed(&mut self, code: u8, expired: bool) -> Result<Option<u8>> {
+        if expired && self.page > 0 {
+            if self.mode == PaginateMode::Restart && !self.restarted {
+                diag(&format!(
+                    "kcurl: the continue token expired after {} page(s); continuing with a full list \
+                     (--paginate=restart), skipping items already printed",
+                    self.page
+                ));
+                self.restarted = true;
+                return Ok(None);
+            }
+            diag(&format!(
+                "kcurl: the continue token expired after {} page(s) (410 Expired): the list changed \
+                 too much while paging; run again, or use --paginate=restart",
+                self.page
+            ));
+        }
+        Ok(Some(code))
+    }
+
+    /// `-c` and `--jq`: print each page as it comes.
+    fn each_page(
+        &mut self,
+        mut emit: impl FnMut(Page, Option<serde_json::Value>, &mut dyn Write, &mut Self) -> Result<()>,
+    ) -> Result<u8> {
+        let stdout = io::stdout();
+        let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+        let want_value = false;
+        let mut token: Option<String> = None;
+        loop {
+            match self.fetch(token.as_deref(), want_value)? {
+                Fetched::Failed(code, expired) => match self.failed(code, expired)? {
+                    Some(code) => {
+                        out.flush().map_err(Error::Output)?;
+                        return Ok(code);
+                    }
+                    None => token = None,
+                },
+                Fetched::Page(mut page, value) => {
+                    let next = continue_token(&mut page);
+                    emit(page, value, &mut out, self)?;
+                    out.flush().map_err(Error::Output)?;
+                    match next {
+                        Some(t) if !self.restarted => token = Some(t),
+                        _ => return Ok(0),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The default: one list object, streamed through the printer page by page.
+    fn as_list(&mut self) -> Result<u8> {
+        let stdout = io::stdout();
+        let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+        let mut reader = ListReader { state: self, buf: Vec::new(), pos: 0, token: None, phase: Phase::Start, outcome: None };
+        let style = reader.state.opts.style();
+        let result = json::reformat(&mut reader, &mut out, style);
+        let outcome = reader.outcome.take();
+        out.flush().map_err(Error::Output)?;
+        match result {
+            Err(json::PrintError::Write(e)) => return Err(Error::Output(e)),
+            Err(json::PrintError::Read(_)) | Ok(_) => {}
+        }
+        match outcome {
+            Some(Err(e)) => Err(e),
+            Some(Ok(code)) => Ok(code),
+            None => Ok(0),
+        }
+    }
+}
+
+enum Phase {
+    Start,
+    Items { first: bool },
+    Done,
+}
+
+/// A `Read` that yields one list object, fetching pages only as the printer asks for bytes.
+struct ListReader<'s, 'a, 'b> {
+    state: &'s mut State<'a, 'b>,
+    buf: Vec<u8>,
+    pos: usize,
+    token: Option<String>,
+    phase: Phase,
+    /// How the listing ended: Ok(exit code) or the error (the JSON is closed either way).
+    outcome: Option<Result<u8>>,
+}
+
+impl ListReader<'_, '_, '_> {
+    /// Fill `buf` with the next piece of the list object; false at the end.
+    fn refill(&mut self) -> bool {
+        self.buf.clear();
+        self.pos = 0;
+        let first_page = matches!(self.phase, Phase::Start);
+        if matches!(self.phase, Phase::Done) {
+            return false;
+        }
+        let fetched = self.state.fetch(self.token.as_deref(), false);
+        let (mut page, first_item) = match fetched {
+            Ok(Fetched::Page(page, _)) => {
+                let first = match self.phase {
+                    Phase::Items { first } => first,
+                    _ => true,
+                };
+                (page, first)
+            }
+            Ok(Fetched::Failed(code, expired)) => match self.state.failed(code, expired) {
+                Ok(None) => {
+                    self.token = None;
+                    return self.refill_keep_phase();
+                }
+                Ok(Some(code)) => return self.finish(Ok(code), first_page),
+                Err(e) => return self.finish(Err(e), first_page),
+            },
+            Err(e) => return self.finish(Err(e), first_page),
+        };
+        let next = continue_token(&mut page);
+        if first_page {
+            // kind, apiVersion, metadata, items: the order the API server writes them in.
+            let text = |v: &Option<String>| serde_json::to_string(v).unwrap_or_else(|_| "null".into());
+            let metadata = serde_json::to_string(&page.metadata).unwrap_or_else(|_| "{}".into());
+            self.buf.extend_from_slice(
+                format!(
+                    "{{\"kind\":{},\"apiVersion\":{},\"metadata\":{metadata},\"items\":[",
+                    text(&page.kind),
+                    text(&page.api_version)
+                )
+                .as_bytes(),
+            );
+        }
+        let mut first = first_item;
+        for item in &page.items {
+            if self.state.first_time(item) {
+                if !first {
+                    self.buf.push(b',');
+                }
+                self.buf.extend_from_slice(item.get().as_bytes());
+                first = false;
+            }
+        }
+        match next {
+            Some(t) if !self.state.restarted => {
+                self.token = Some(t);
+                self.phase = Phase::Items { first };
+            }
+            _ => {
+                self.buf.extend_from_slice(b"]}\n");
+                self.phase = Phase::Done;
+                self.outcome = Some(Ok(0));
+            }
+        }
+        true
+    }
+
+    /// After a restart decision the next fetch is the full list; keep the list open.
+    fn refill_keep_phase(&mut self) -> bool {
+        if matches!(self.phase, Phase::Start) {
+            // A 410 on the very first page is not a pagination problem; cannot happen here.
+            return false;
+        }
+        self.refill()
+    }
+
+    /// End the listing: close the JSON (if it was opened) and remember the outcome.
+    fn finish(&mut self, outcome: Result<u8>, first_page: bool) -> bool {
+        self.outcome = Some(outcome);
+        self.phase = Phase::Done;
+        if first_page {
+            return false;
+        }
+        self.buf.extend_from_slice(b"]}\n");
+        true
+    }
+}
+
+impl Read for ListReader<'_, '_, '_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.buf.len() {
+            if !self.refill() {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Take `metadata.continue` (and `remainingItemCount`) out of the page's metadata.
+fn continue_token(page: &mut Page) -> Option<String> {
+    page.metadata.remove("remainingItemCount");
+    page.metadata
+        .remove("continue")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .filter(|t| !t.is_empty())
+}
+
+/// The page URL: the list URL plus `continue=<token>`.
+fn page_url(base: &Url, token: &str) -> Result<Url> {
+    let b = base.display();
+    let sep = if b.contains('?') { "&" } else { "?" };
+    with_url(base, format!("{b}{sep}continue={}", encode_component(token)))
+}
+
+/// The list URL without `limit` and `continue`: one full list (restart mode).
+fn full_list_url(base: &Url) -> Result<Url> {
+    let b = base.display();
+    let url = match b.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|kv| {
+                    let k = kv.split('=').next().unwrap_or("");
+                    k != "limit" && k != "continue"
+                })
+                .collect();
+            if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
+        }
+        None => b,
+    };
+    with_url(base, url)
+}
+
+/// `text` as a URL with the same origin status as `base`.
+fn with_url(base: &Url, text: String) -> Result<Url> {
+    let uri = text
+        .parse()
+        .map_err(|e| Error::Config(format!("--paginate: cannot build the page URL {text}: {e}")))?;
+    Ok(Url { uri, same_origin: base.same_origin })
+}

@@ -1,0 +1,121 @@
+//! `--until EXPR` and `--until-deleted`: repeat the GET every `--interval` until a condition
+//! holds, like `kubectl wait`, for CI.
+//!
+//! `--until`: a 2xx JSON response for which the jq expression is truthy ends the wait; the
+//! response is printed (through `--jq` if given) and kcurl exits 0. A 404 counts as "not yet",
+//! so one can wait for an object to appear. `--until-deleted`: a 404 ends the wait. Any other
+//! final answer (after the usual retries: 429 and 5xx with Retry-After, `--retry`) is printed
+//! and ends the wait with its exit code. `--timeout` bounds the whole wait (default
+//! [`DEFAULT_TIMEOUT`], as `kubectl wait`): when it runs out, exit 8 with the expression's last
+//! value on stderr.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result, exit_code_for_status};
+use crate::exchange::{Exchange, Timings, secs};
+use crate::jq::Program;
+use crate::output::{self, sanitize};
+
+/// How long `--until` waits without `--timeout` (kubectl wait's default).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What is waited for.
+pub enum Condition<'p> {
+    /// `--until EXPR` (the source text, for messages).
+    Truthy(&'p Program, &'p str),
+    /// `--until-deleted`.
+    Deleted,
+}
+
+/// Poll until the condition holds or the deadline passes.
+pub fn run(
+    ex: &mut Exchange,
+    condition: Condition,
+    interval: Duration,
+    timeout: Option<Duration>,
+    opts: output::Options,
+    program: Option<&Program>,
+) -> Result<u8> {
+    if ex.spec.method != ureq::http::Method::GET {
+        return Err(Error::Usage(format!(
+            "--until and --until-deleted poll with GET, not -X {}",
+            ex.spec.method
+        )));
+    }
+    let limit = timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let started = Instant::now();
+    let deadline = started + limit;
+    ex.deadline = Some(deadline);
+    let mut last = String::from("no response yet");
+    loop {
+        let mut timings = Timings::default();
+        let url = ex.url.clone();
+        match ex.send_retrying(&url, &mut timings) {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                match (&condition, status) {
+                    (Condition::Deleted, 404) => return Ok(0),
+                    (Condition::Truthy(..), 404) => last = "404 (not found yet)".to_string(),
+                    (_, 200..=299) => {
+                        let mut body = Vec::new();
+                        let read = response.body_mut().as_reader().read_to_end(&mut body);
+                        // A read cut short by the deadline is "not yet", not a failure.
+                        if read.is_ok() {
+                            if let Condition::Truthy(p, _) = &condition {
+                                let value: serde_json::Value =
+                                    serde_json::from_slice(&body).map_err(|e| {
+                                        Error::Config(format!(
+                                            "{}: --until: the response is not JSON ({e})",
+                                            url.display()
+                                        ))
+                                    })?;
+                                let (truthy, v) = p.truthy(value)?;
+                                if truthy {
+                                    output::print_json_bytes(&body, opts, program)?;
+                                    return Ok(0);
+                                }
+                                last = v.map_or_else(|| "no output".to_string(), |v| v.to_string());
+                            } else {
+                                last = format!("{status} (still exists)");
+                            }
+                        }
+                    }
+                    _ => {
+                        let code = output::print(&mut response, opts, &url.display())?;
+                        return Ok(code.max(exit_code_for_status(status)));
+                    }
+                }
+            }
+            // The last request ran into the deadline: that is the wait timing out.
+            Err(Error::Connect(_)) if Instant::now() >= deadline => {}
+            Err(e) => return Err(e),
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        std::thread::sleep(interval.min(deadline - now));
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+    let what = match condition {
+        Condition::Truthy(_, source) => format!("{source} was not true"),
+        Condition::Deleted => "the object was not deleted".to_string(),
+    };
+    Err(Error::Unmet(format!(
+        "{}: {what} within {} (last value: {})",
+        ex.url.display(),
+        secs(limit),
+        sanitize(&shorten(&last, 200))
+    )))
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    format!("{cut}…")
+}
