@@ -21,7 +21,8 @@ Exit codes:
   5  the server answered 5xx
   6  could not reach the server: DNS, connection refused, timeout, proxy, connection cut
   7  TLS failure: handshake, untrusted or mismatched certificate
-  8  --until: the condition was not met within --timeout";
+  8  --until: the condition was not met within --timeout
+130  interrupted with Ctrl-C (everything received was already written)";
 
 const EXAMPLES: &str = "\
 Examples:
