@@ -72,6 +72,10 @@ impl Choice {
                 _ => return None,
             },
             ureq::Error::HostNotFound => "cannot resolve its host name".to_string(),
+            ureq::Error::ConnectProxyFailed(m) if m.contains("407") => {
+                "it asks for authentication (407); check the user and password in the proxy URL"
+                    .to_string()
+            }
             ureq::Error::ConnectProxyFailed(m) => format!("it refused the tunnel: {m}"),
             _ => return None,
         };

@@ -340,6 +340,14 @@ pub fn io_failure(e: &std::io::Error, authority: &str) -> String {
         }
         K::UnexpectedEof => format!("the server {authority} closed the connection early"),
         K::HostUnreachable | K::NetworkUnreachable => format!("{authority} is unreachable"),
+        // std reports getaddrinfo failures as an uncategorised error with this wording.
+        _ if e
+            .to_string()
+            .starts_with("failed to lookup address information") =>
+        {
+            let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+            format!("could not resolve host \"{host}\"; check the server address and your DNS")
+        }
         _ => format!("{authority}: {}", io_reason(e)),
     }
 }

@@ -710,7 +710,10 @@ fn credentials_are_withheld_from_a_url_on_another_port() {
     assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:?}");
     let req = cluster.only_request();
     assert_eq!(req.header("authorization"), Some("Bearer tok-origin"));
-    assert_eq!(req.client_cert_der.as_deref(), Some(client.cert_der.as_slice()));
+    assert_eq!(
+        req.client_cert_der.as_deref(),
+        Some(client.cert_der.as_slice())
+    );
     assert_no_secret(&out, &["tok-origin"]);
 }
 
