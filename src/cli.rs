@@ -321,7 +321,7 @@ pub struct Args {
         value_name = "FORMAT",
         default_value = "json",
         help_heading = "Output",
-        conflicts_with = "compact"
+        conflicts_with = "paginate"
     )]
     pub output: OutputFormat,
 

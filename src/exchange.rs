@@ -41,6 +41,11 @@ impl Spec {
     /// Read and check everything about the request that does not depend on a cluster: the
     /// body (read once, converted from YAML when needed), method, headers and parameters.
     pub fn from_args(args: &Args) -> Result<Spec> {
+        if args.compact && args.output == crate::cli::OutputFormat::Yaml {
+            return Err(Error::Usage(
+                "-c prints JSON; it does not go with -o yaml".to_string(),
+            ));
+        }
         let user_headers = request::parse_headers(&args.headers)?;
         let user_content_type = user_headers
             .iter()
@@ -302,9 +307,10 @@ impl<'a> Exchange<'a> {
 
     /// The timeouts for the next attempt: `--timeout`, or what is left before the deadline.
     fn timeouts(&self) -> request::Timeouts {
-        let left = self
-            .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
+        let left = self.deadline.map(|d| {
+            d.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        });
         request::Timeouts {
             connect: self.args.connect_timeout,
             whole: match (self.deadline, left) {
@@ -343,8 +349,13 @@ impl<'a> Exchange<'a> {
                 Err(Error::Connect(_)) => retry::Outcome::ConnectFailed { refused: false },
                 Err(_) => return result,
             };
-            let decision =
-                policy.decide(self.spec.method.as_str(), &outcome, attempt, started.elapsed(), &mut rng);
+            let decision = policy.decide(
+                self.spec.method.as_str(),
+                &outcome,
+                attempt,
+                started.elapsed(),
+                &mut rng,
+            );
             let retry::Decision::RetryAfter { wait, reason } = decision else {
                 return result;
             };
@@ -463,7 +474,14 @@ impl<'a> Exchange<'a> {
 
     fn trace_context(&self) {
         let p = &self.target.provenance;
-        let creds = if self.target.credentials.describe.is_empty() {
+        let user_auth = self
+            .spec
+            .user_headers
+            .iter()
+            .any(|(n, _)| n == http::header::AUTHORIZATION);
+        let creds = if user_auth {
+            "Authorization from -H".to_string()
+        } else if self.target.credentials.describe.is_empty() {
             "no credentials".to_string()
         } else {
             self.target.credentials.describe.join(" + ")
