@@ -363,7 +363,7 @@ impl<'a> Exchange<'a> {
                 return result;
             }
             let why = match &result {
-                Err(e) => format!("{}: {reason}", sanitize(&e.to_string())),
+                Err(_) => format!("{}: {reason}", url.display()),
                 Ok(_) => reason,
             };
             drop(result);

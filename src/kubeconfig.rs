@@ -249,6 +249,18 @@ pub fn load(sources: &Sources) -> Result<Kubeconfig> {
     Ok(merged)
 }
 
+/// Parse and merge kubeconfig texts already in memory, in precedence order, as [`load`] does
+/// with the files it reads (for fuzzing and tests: no file is read).
+pub fn from_texts(files: &[(&Path, &[u8])]) -> Result<Kubeconfig> {
+    let mut merged = Kubeconfig::default();
+    for (path, bytes) in files {
+        let file = parse(path, bytes)?;
+        merge_file(&mut merged, path, file);
+        merged.files.push(path.to_path_buf());
+    }
+    Ok(merged)
+}
+
 /// Parse one kubeconfig file (YAML or JSON). An empty file is an empty config, as in client-go.
 fn parse(path: &Path, bytes: &[u8]) -> Result<File> {
     let text = std::str::from_utf8(bytes).map_err(|e| {

@@ -32,13 +32,26 @@ use crate::exchange::{Exchange, Spec, Timings};
 /// Run one kcurl invocation; returns the exit code (0 for 2xx, 3/4/5 for other statuses).
 pub fn run(args: &Args) -> Result<u8> {
     // Compile jq programs before anything is read or sent: a typo is a usage error.
-    let program = args.jq.as_deref().map(|e| jq::Program::compile(e, "--jq")).transpose()?;
-    let until = args.until.as_deref().map(|e| jq::Program::compile(e, "--until")).transpose()?;
+    let program = args
+        .jq
+        .as_deref()
+        .map(|e| jq::Program::compile(e, "--jq"))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|e| jq::Program::compile(e, "--until"))
+        .transpose()?;
     let spec = Spec::from_args(args)?;
     if fanout::requested(args) {
-        if args.jq.is_some() || args.paginate.is_some() || args.until.is_some() || args.until_deleted {
+        if args.jq.is_some()
+            || args.paginate.is_some()
+            || args.until.is_some()
+            || args.until_deleted
+        {
             return Err(Error::Usage(
-                "--jq, --paginate, --until and --until-deleted work with one context at a time".into(),
+                "--jq, --paginate, --until and --until-deleted work with one context at a time"
+                    .into(),
             ));
         }
         interrupt_exits_130();
@@ -56,7 +69,14 @@ pub fn run(args: &Args) -> Result<u8> {
             (Some(p), Some(source)) => wait::Condition::Truthy(p, source),
             _ => wait::Condition::Deleted,
         };
-        return wait::run(&mut exchange, condition, args.interval, args.timeout, opts, program.as_ref());
+        return wait::run(
+            &mut exchange,
+            condition,
+            args.interval,
+            args.timeout,
+            opts,
+            program.as_ref(),
+        );
     }
     let mut timings = Timings::default();
     let mut response = exchange.send_retrying(&exchange.url, &mut timings)?;

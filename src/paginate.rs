@@ -33,8 +33,8 @@ struct Page {
     api_version: Option<String>,
     #[serde(default)]
     metadata: serde_json::Map<String, serde_json::Value>,
-    #[serde(default)]
-    items: Vec<Box<RawValue>>,
+    /// Absent when the response is not a list at all.
+    items: Option<Vec<Box<RawValue>>>,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +67,12 @@ enum Sink<'p> {
 }
 
 /// Run a paginated list request.
-pub fn run(ex: &Exchange, opts: output::Options, mode: PaginateMode, program: Option<&Program>) -> Result<u8> {
+pub fn run(
+    ex: &Exchange,
+    opts: output::Options,
+    mode: PaginateMode,
+    program: Option<&Program>,
+) -> Result<u8> {
     if ex.spec.method != ureq::http::Method::GET {
         return Err(Error::Usage(format!(
             "--paginate follows list pages with GET, not -X {}",
@@ -90,9 +95,10 @@ pub fn run(ex: &Exchange, opts: output::Options, mode: PaginateMode, program: Op
     match sink {
         Sink::List => state.as_list(),
         Sink::Lines => state.each_page(|page, _, out, st| {
-            for item in &page.items {
+            for item in page.items.iter().flatten() {
                 if st.first_time(item) {
-                    json::reformat(item.get().as_bytes(), out, st.opts.style()).map_err(print_error)?;
+                    json::reformat(item.get().as_bytes(), out, st.opts.style())
+                        .map_err(print_error)?;
                 }
             }
             Ok(())
@@ -112,6 +118,7 @@ fn page_value(page: &Page) -> serde_json::Value {
     let items: Vec<serde_json::Value> = page
         .items
         .iter()
+        .flatten()
         .filter_map(|i| serde_json::from_str(i.get()).ok())
         .collect();
     serde_json::json!({
@@ -164,9 +171,37 @@ impl State<'_, '_> {
         let mut timings = Timings::default();
         let mut response = self.ex.send_retrying(&url, &mut timings)?;
         let status = response.status();
+        if !status.is_success() && self.page > 0 {
+            // Items are already on stdout (an open list, or lines): the Status would break
+            // them, so a later page's failure is said on stderr only.
+            let mut head = Vec::new();
+            let _ = response
+                .body_mut()
+                .as_reader()
+                .take(64 * 1024)
+                .read_to_end(&mut head);
+            let expired = status.as_u16() == 410;
+            if !(expired && self.mode == PaginateMode::Restart && !self.restarted) {
+                diag(&format!("kcurl: {}", output::summary(status, &head, None)));
+            }
+            return Ok(Fetched::Failed(
+                exit_code_for_status(status.as_u16()),
+                expired,
+            ));
+        }
         if !status.is_success() {
-            let code = output::print(&mut response, output::Options { table: None, ..self.opts }, &url.display())?;
-            return Ok(Fetched::Failed(code.max(exit_code_for_status(status.as_u16())), status.as_u16() == 410));
+            let code = output::print(
+                &mut response,
+                output::Options {
+                    table: None,
+                    ..self.opts
+                },
+                &url.display(),
+            )?;
+            return Ok(Fetched::Failed(
+                code.max(exit_code_for_status(status.as_u16())),
+                status.as_u16() == 410,
+            ));
         }
         let mut body = Vec::new();
         response
@@ -175,9 +210,25 @@ impl State<'_, '_> {
             .read_to_end(&mut body)
             .map_err(|e| Error::Connect(format!("{}: the page was cut off: {e}", url.display())))?;
         let page: Page = serde_json::from_slice(&body).map_err(|e| {
-            Error::Config(format!("{}: --paginate: the page is not a JSON list ({e})", url.display()))
+            Error::Config(format!(
+                "{}: --paginate: the page is not a JSON list ({e})",
+                url.display()
+            ))
         })?;
-        let value = if want_value { serde_json::from_slice(&body).ok() } else { None };
+        if page.items.is_none() {
+            return Err(Error::Usage(format!(
+                "{}: --paginate needs a list, and the server returned {} (no items); drop --paginate",
+                url.display(),
+                page.kind
+                    .as_deref()
+                    .map_or("an object".to_string(), |k| format!("a {k}"))
+            )));
+        }
+        let value = if want_value {
+            serde_json::from_slice(&body).ok()
+        } else {
+            None
+        };
         self.page += 1;
         Ok(Fetched::Page(page, value))
     }
@@ -238,7 +289,14 @@ impl State<'_, '_> {
     fn as_list(&mut self) -> Result<u8> {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-        let mut reader = ListReader { state: self, buf: Vec::new(), pos: 0, token: None, phase: Phase::Start, outcome: None };
+        let mut reader = ListReader {
+            state: self,
+            buf: Vec::new(),
+            pos: 0,
+            token: None,
+            phase: Phase::Start,
+            outcome: None,
+        };
         let style = reader.state.opts.style();
         let result = json::reformat(&mut reader, &mut out, style);
         let outcome = reader.outcome.take();
@@ -303,7 +361,8 @@ impl ListReader<'_, '_, '_> {
         let next = continue_token(&mut page);
         if first_page {
             // kind, apiVersion, metadata, items: the order the API server writes them in.
-            let text = |v: &Option<String>| serde_json::to_string(v).unwrap_or_else(|_| "null".into());
+            let text =
+                |v: &Option<String>| serde_json::to_string(v).unwrap_or_else(|_| "null".into());
             let metadata = serde_json::to_string(&page.metadata).unwrap_or_else(|_| "{}".into());
             self.buf.extend_from_slice(
                 format!(
@@ -315,7 +374,7 @@ impl ListReader<'_, '_, '_> {
             );
         }
         let mut first = first_item;
-        for item in &page.items {
+        for item in page.items.iter().flatten() {
             if self.state.first_time(item) {
                 if !first {
                     self.buf.push(b',');
@@ -386,7 +445,10 @@ fn continue_token(page: &mut Page) -> Option<String> {
 fn page_url(base: &Url, token: &str) -> Result<Url> {
     let b = base.display();
     let sep = if b.contains('?') { "&" } else { "?" };
-    with_url(base, format!("{b}{sep}continue={}", encode_component(token)))
+    with_url(
+        base,
+        format!("{b}{sep}continue={}", encode_component(token)),
+    )
 }
 
 /// The list URL without `limit` and `continue`: one full list (restart mode).
@@ -401,7 +463,11 @@ fn full_list_url(base: &Url) -> Result<Url> {
                     k != "limit" && k != "continue"
                 })
                 .collect();
-            if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
+            if kept.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            }
         }
         None => b,
     };
@@ -413,5 +479,8 @@ fn with_url(base: &Url, text: String) -> Result<Url> {
     let uri = text
         .parse()
         .map_err(|e| Error::Config(format!("--paginate: cannot build the page URL {text}: {e}")))?;
-    Ok(Url { uri, same_origin: base.same_origin })
+    Ok(Url {
+        uri,
+        same_origin: base.same_origin,
+    })
 }

@@ -57,14 +57,17 @@ pub fn run(
                 match (&condition, status) {
                     (Condition::Deleted, 404) => return Ok(0),
                     (Condition::Truthy(..), 404) => last = "404 (not found yet)".to_string(),
+                    // Throttling and server errors that outlived the retries are transient
+                    // while waiting: keep polling until the deadline, as kubectl wait does.
+                    (_, 429 | 500..=599) => last = format!("{status} (server busy or failing)"),
                     (_, 200..=299) => {
                         let mut body = Vec::new();
                         let read = response.body_mut().as_reader().read_to_end(&mut body);
                         // A read cut short by the deadline is "not yet", not a failure.
                         if read.is_ok() {
                             if let Condition::Truthy(p, _) = &condition {
-                                let value: serde_json::Value =
-                                    serde_json::from_slice(&body).map_err(|e| {
+                                let value: serde_json::Value = serde_json::from_slice(&body)
+                                    .map_err(|e| {
                                         Error::Config(format!(
                                             "{}: --until: the response is not JSON ({e})",
                                             url.display()

@@ -572,6 +572,24 @@ fn parse_output(stdout: &[u8], plugin: &Plugin, checked: &Checked) -> Result<Cre
     })
 }
 
+/// Read `stdout` as the ExecCredential a plugin configured with `api_version` printed, exactly as
+/// [`credential`] reads a plugin's output (for fuzzing and tests; nothing is run).
+pub fn parse_credential(stdout: &[u8], api_version: &str) -> Result<Credential> {
+    let exec = Exec::default();
+    let plugin = Plugin {
+        exec: &exec,
+        place: "exec plugin".to_string(),
+        cluster: None,
+    };
+    let checked = Checked {
+        command: "plugin",
+        args: &[],
+        api_version,
+        mode: InteractiveMode::Never,
+    };
+    parse_output(stdout, &plugin, &checked)
+}
+
 /// Plugin-supplied text for a message, cut to a sane length.
 fn shorten(s: &str) -> String {
     const MAX: usize = 80;

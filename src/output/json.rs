@@ -632,6 +632,12 @@ impl<'o, R: Read, W: Write + ?Sized> Printer<'o, R, W> {
         if self.eof {
             return Ok(false);
         }
+        // About to wait for more input: hand over what is formatted so far, so a slow stream
+        // (a list fetched page by page, a trickling server) shows progress as it arrives.
+        if !self.ob.is_empty() {
+            self.write_ob()?;
+        }
+        self.out.flush().map_err(Stop::Write)?;
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.end, 0);
             self.base += self.pos as u64;

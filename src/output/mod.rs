@@ -220,7 +220,9 @@ pub fn print_filtered(
             None => break,
             Some(Ok(value)) => {
                 if opts.watch && watch_error.is_none() {
-                    watch_error = serde_json::to_vec(&value).ok().and_then(|b| watch_error_of(&b));
+                    watch_error = serde_json::to_vec(&value)
+                        .ok()
+                        .and_then(|b| watch_error_of(&b));
                 }
                 filter_and_print(program, value, &mut out, opts.style())?;
             }
@@ -261,16 +263,30 @@ pub fn filter_and_print<W: Write + ?Sized>(
 }
 
 /// Print a JSON body held in memory (`--until`'s final answer), through `program` if given.
-pub fn print_json_bytes(body: &[u8], opts: Options, program: Option<&crate::jq::Program>) -> Result<()> {
+pub fn print_json_bytes(
+    body: &[u8],
+    opts: Options,
+    program: Option<&crate::jq::Program>,
+) -> Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     match program {
         Some(p) => {
-            let value = serde_json::from_slice(body)
-                .map_err(|e| Error::Config(format!("--jq: the response is not valid JSON ({e})")))?;
+            let value = serde_json::from_slice(body).map_err(|e| {
+                Error::Config(format!("--jq: the response is not valid JSON ({e})"))
+            })?;
             filter_and_print(p, value, &mut out, opts.style())?;
         }
-        None => write_body(body, &mut out, true, Options { table: None, ..opts }, "")?,
+        None => write_body(
+            body,
+            &mut out,
+            true,
+            Options {
+                table: None,
+                ..opts
+            },
+            "",
+        )?,
     }
     out.flush().map_err(Error::Output)
 }
@@ -523,7 +539,7 @@ fn read_error(e: &io::Error, url: &str) -> Error {
 }
 
 /// The one-line summary of a non-2xx response: `404 NotFound: pods "x" not found`.
-fn summary(status: http::StatusCode, body: &[u8], location: Option<&str>) -> String {
+pub(crate) fn summary(status: http::StatusCode, body: &[u8], location: Option<&str>) -> String {
     let code = status.as_u16();
     let text = status.canonical_reason().unwrap_or("");
     if status.is_redirection() {
