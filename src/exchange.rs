@@ -26,6 +26,10 @@ pub struct Spec {
     pub method: Method,
     pub user_headers: Vec<(HeaderName, Option<HeaderValue>)>,
     pub body: Option<Vec<u8>>,
+    /// A stdin body too large for memory: sent once, streamed (no conversion, no retries).
+    pub streamed: std::sync::Mutex<Option<request::Streamed>>,
+    /// Set when `streamed` was used: retries and conversion are impossible.
+    pub large_stdin: bool,
     /// The Content-Type kcurl sends with a body, unless the user gave one.
     pub content_type: &'static str,
     /// Query parameters to add (`-P`, `watch`, `dryRun`, `fieldManager`), unencoded.
@@ -50,7 +54,7 @@ impl Spec {
         let user_content_type = user_headers
             .iter()
             .any(|(n, _)| n == http::header::CONTENT_TYPE);
-        let body = request::read_body(args.data.as_deref())?;
+        let (body, streamed) = request::read_body(args.data.as_deref())?;
         let method = match (&args.method, args.patch_type) {
             (Some(m), pt) => {
                 let m = request::method_from(m)?;
@@ -62,7 +66,7 @@ impl Spec {
                 m
             }
             (None, Some(_)) => Method::PATCH,
-            (None, None) if body.is_some() => Method::POST,
+            (None, None) if body.is_some() || streamed.is_some() => Method::POST,
             (None, None) => Method::GET,
         };
         let patch_type = match (args.patch_type, method == Method::PATCH) {
@@ -133,10 +137,19 @@ impl Spec {
             method,
             user_headers,
             body,
+            large_stdin: streamed.is_some(),
+            streamed: std::sync::Mutex::new(streamed),
             content_type,
             params,
             accept: args.table.then_some(TABLE_ACCEPT),
         })
+    }
+}
+
+impl Spec {
+    /// True when the body is a large stdin stream that can be sent only once.
+    pub fn is_streamed(&self) -> bool {
+        self.large_stdin
     }
 }
 
@@ -359,6 +372,10 @@ impl<'a> Exchange<'a> {
             let retry::Decision::RetryAfter { wait, reason } = decision else {
                 return result;
             };
+            if self.spec.is_streamed() {
+                // The body went out with the first attempt and cannot be sent again.
+                return result;
+            }
             if self.deadline.is_some_and(|d| Instant::now() + wait >= d) {
                 return result;
             }
@@ -386,6 +403,7 @@ impl<'a> Exchange<'a> {
         if self.send_credentials
             && self.target.credentials.exec.is_some()
             && response.status() == 401
+            && !self.spec.is_streamed()
         {
             if let Some(fresh) =
                 auth::refresh_exec(&self.target.credentials, &self.target.exec_ctx)?
@@ -421,11 +439,12 @@ impl<'a> Exchange<'a> {
             self.cluster_authority.clone(),
             self.proxy.as_ref(),
         )?;
+        let streamed = self.spec.streamed.lock().ok().and_then(|mut s| s.take());
         let mut headers = request::headers(
             &self.spec.user_headers,
             creds,
             self.send_credentials,
-            body.is_some(),
+            body.is_some() || streamed.is_some(),
         )?;
         for (name, value) in headers.iter_mut() {
             if *name == http::header::CONTENT_TYPE
@@ -454,7 +473,7 @@ impl<'a> Exchange<'a> {
             self.trace_request(url, &headers, body.as_ref().map(Vec::len));
         }
         timings.start = Some(Instant::now());
-        let result = request::send(&agent, &self.spec.method, url, headers, body);
+        let result = request::send(&agent, &self.spec.method, url, headers, body, streamed);
         let (connected, tls_done) = connector.timings();
         timings.connected = connected;
         timings.tls_done = tls_done;

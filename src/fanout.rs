@@ -166,6 +166,12 @@ pub fn run(args: &Args, spec: &Spec) -> Result<u8> {
             "--watch, --table and --include work with one context at a time".to_string(),
         ));
     }
+    if spec.is_streamed() {
+        return Err(Error::Usage(format!(
+            "a body from stdin larger than {} MiB is streamed once and cannot go to several contexts",
+            crate::request::STDIN_BUFFER >> 20
+        )));
+    }
     let kc = config::load_kubeconfig(args)?;
     let names: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
     let contexts = select(args, &names)?;

@@ -78,22 +78,53 @@ fn encode_url_chars(s: &str) -> String {
     out
 }
 
-/// The request body, read before any connection is made.
-pub fn read_body(data: Option<&str>) -> Result<Option<Vec<u8>>> {
+/// Bodies from stdin are kept in memory up to this size (YAML conversion and retries need
+/// them whole; the API server refuses objects above ~3 MiB anyway); a larger body is streamed,
+/// once, without conversion or retries.
+pub const STDIN_BUFFER: u64 = 8 << 20;
+
+/// A request body that did not fit in memory: the part read so far and the rest of stdin.
+pub struct Streamed {
+    pub head: Vec<u8>,
+    pub rest: Box<dyn Read + Send>,
+}
+
+impl std::fmt::Debug for Streamed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Streamed {{ head: {} bytes, rest: stdin }}",
+            self.head.len()
+        )
+    }
+}
+
+/// The request body, read (or, for a large stdin body, started) before any connection is made.
+pub fn read_body(data: Option<&str>) -> Result<(Option<Vec<u8>>, Option<Streamed>)> {
     let Some(data) = data else {
-        return Ok(None);
+        return Ok((None, None));
     };
     if data == "@-" {
-        let mut buf = Vec::new();
+        let mut head = Vec::new();
         std::io::stdin()
             .lock()
-            .read_to_end(&mut buf)
+            .take(STDIN_BUFFER + 1)
+            .read_to_end(&mut head)
             .map_err(|e| Error::Config(format!("--data @-: cannot read standard input: {e}")))?;
-        return Ok(Some(buf));
+        if head.len() as u64 <= STDIN_BUFFER {
+            return Ok((Some(head), None));
+        }
+        return Ok((
+            None,
+            Some(Streamed {
+                head,
+                rest: Box::new(std::io::stdin()),
+            }),
+        ));
     }
     if let Some(path) = data.strip_prefix('@') {
         let path = std::path::Path::new(path);
-        return std::fs::read(path).map(Some).map_err(|e| {
+        return std::fs::read(path).map(|b| (Some(b), None)).map_err(|e| {
             Error::Config(format!(
                 "--data: cannot read {}: {}",
                 display_path(path),
@@ -101,7 +132,7 @@ pub fn read_body(data: Option<&str>) -> Result<Option<Vec<u8>>> {
             ))
         });
     }
-    Ok(Some(data.as_bytes().to_vec()))
+    Ok((Some(data.as_bytes().to_vec()), None))
 }
 
 /// Parse the `-H 'Name: value'` arguments: `(name, Some(value))`, or `(name, None)` to remove.
@@ -243,6 +274,7 @@ pub fn send(
     url: &Url,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<Vec<u8>>,
+    streamed: Option<Streamed>,
 ) -> std::result::Result<http::Response<ureq::Body>, ureq::Error> {
     let mut builder = http::Request::builder()
         .method(method.clone())
@@ -250,9 +282,13 @@ pub fn send(
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
-    match body {
-        Some(b) => agent.run(builder.body(b)?),
-        None => agent.run(builder.body(())?),
+    match (body, streamed) {
+        (_, Some(s)) => {
+            let reader = std::io::Cursor::new(s.head).chain(s.rest);
+            agent.run(builder.body(ureq::SendBody::from_owned_reader(reader))?)
+        }
+        (Some(b), None) => agent.run(builder.body(b)?),
+        (None, None) => agent.run(builder.body(())?),
     }
 }
 

@@ -214,3 +214,31 @@ fn version_and_help_document_the_exit_codes() {
         );
     }
 }
+
+#[test]
+fn a_large_body_from_stdin_is_streamed_once() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki)
+        .handler(|_| Reply::json(201, "{}"))
+        .start();
+    token_config(&env, &pki, &server.url(), "t");
+    // Just over the 8 MiB kept in memory: sent with chunked encoding, byte for byte.
+    let body: Vec<u8> = (0..(9u32 << 20)).map(|i| b'a' + (i % 26) as u8).collect();
+    kcurl(&env)
+        .args([
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/octet-stream",
+            "-d",
+            "@-",
+            "/x",
+        ])
+        .write_stdin(body.clone())
+        .assert()
+        .code(0);
+    let req = server.only_request();
+    assert_eq!(req.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(req.body.len(), body.len());
+    assert!(req.body == body, "the streamed body differs");
+}

@@ -211,12 +211,25 @@ pub fn print_filtered(
     if opts.include {
         write_head(resp, &mut out).map_err(Error::Output)?;
     }
-    let reader = resp.body_mut().as_reader();
-    let mut stream = serde_json::Deserializer::from_reader(io::BufReader::new(reader))
-        .into_iter::<serde_json::Value>();
+    let mut reader = resp.body_mut().as_reader();
+    // A watch is filtered event by event as it streams; any other body is read whole first
+    // (parsing from memory is several times faster than from a reader).
+    let mut body = Vec::new();
+    let mut values: Box<dyn Iterator<Item = serde_json::Result<serde_json::Value>>> = if opts.watch
+    {
+        Box::new(
+            serde_json::Deserializer::from_reader(io::BufReader::new(reader))
+                .into_iter::<serde_json::Value>(),
+        )
+    } else {
+        if let Err(e) = reader.read_to_end(&mut body) {
+            return Err(read_error(&e, url));
+        }
+        Box::new(serde_json::Deserializer::from_slice(&body).into_iter::<serde_json::Value>())
+    };
     let mut watch_error = None;
     loop {
-        match stream.next() {
+        match values.next() {
             None => break,
             Some(Ok(value)) => {
                 if opts.watch && watch_error.is_none() {
