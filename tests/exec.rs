@@ -14,54 +14,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 const V1: &str = "client.authentication.k8s.io/v1";
 const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 
-/// What one kcurl run produced.
-#[derive(Debug)]
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<std::process::Output> for Out {
-    fn from(out: std::process::Output) -> Out {
-        Out {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-/// Runs `cmd` to completion (stdin empty) and collects its exit code and output.
-fn run(cmd: &mut assert_cmd::Command) -> Out {
-    cmd.output().expect("run kcurl").into()
-}
-
-/// Fails if any secret, or its base64 in any common alphabet, appears in stdout or stderr.
-fn assert_no_secret(out: &Out, secrets: &[&str]) {
-    for secret in secrets {
-        let forms = [
-            secret.to_string(),
-            STANDARD.encode(secret),
-            STANDARD_NO_PAD.encode(secret),
-            URL_SAFE_NO_PAD.encode(secret),
-        ];
-        for form in forms {
-            for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-                assert!(
-                    !text.contains(&form),
-                    "secret {secret:?} (as {form:?}) leaked on {stream}:\n{text}"
-                );
-            }
-        }
-    }
-}
 
 /// A fake exec plugin: `<home>/<relative>`, a `#!/bin/sh` script that appends a line to its
 /// log and then runs its body.

@@ -12,46 +12,7 @@ use support::*;
 
 use std::path::PathBuf;
 
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
-/// What one kcurl run produced.
-#[derive(Debug)]
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `cmd` to completion (stdin empty) and collects its exit code and output.
-fn run(cmd: &mut assert_cmd::Command) -> Out {
-    let out = cmd.output().expect("run kcurl");
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// Fails if any secret, or its base64 in any common alphabet, appears in stdout or stderr.
-fn assert_no_secret(out: &Out, secrets: &[&str]) {
-    for secret in secrets {
-        let forms = [
-            secret.to_string(),
-            STANDARD.encode(secret),
-            STANDARD_NO_PAD.encode(secret),
-            URL_SAFE_NO_PAD.encode(secret),
-        ];
-        for form in forms {
-            for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-                assert!(
-                    !text.contains(&form),
-                    "secret {secret:?} (as {form:?}) leaked on {stream}:\n{text}"
-                );
-            }
-        }
-    }
-}
 
 /// A one-context kubeconfig at `~/.kube/config`: cluster `test` at `server` with the test CA
 /// plus `cluster_extra` (indented lines), user `dev` with the YAML flow mapping `user`.

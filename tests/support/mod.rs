@@ -20,6 +20,7 @@
 pub mod cmd;
 mod http;
 pub mod kube;
+mod out;
 mod net;
 pub mod pki;
 pub mod proxy;
@@ -27,6 +28,7 @@ pub mod server;
 
 pub use cmd::{Env, Finished, Running, kcurl, kcurl_path, kcurl_std, spawn, write_file};
 pub use http::{gzip_bytes, reason_phrase};
+pub use out::{Out, assert_no_secret, run};
 pub use kube::{
     API_VERSIONS_JSON, POD_LIST_JSON, VERSION_JSON, json_string, kube_default, status_json,
     status_reply,
