@@ -14,6 +14,7 @@ pub mod fanout;
 pub mod generate;
 pub mod incluster;
 pub mod jq;
+pub mod jqpath;
 pub mod kubeconfig;
 pub mod output;
 pub mod paginate;
@@ -82,7 +83,10 @@ pub fn run(args: &Args) -> Result<u8> {
     let mut response = exchange.send_retrying(&exchange.url, &mut timings)?;
     let url = exchange.url.display();
     let code = match &program {
-        Some(p) => output::print_filtered(&mut response, opts, &url, p)?,
+        Some(p) => {
+            let fast = args.jq.as_deref().and_then(jqpath::Path::parse);
+            output::print_filtered(&mut response, opts, &url, p, fast.as_ref())?
+        }
         None => output::print(&mut response, opts, &url)?,
     };
     exchange.trace_timings(&timings);

@@ -188,6 +188,7 @@ pub fn print_filtered(
     opts: Options,
     url: &str,
     program: &crate::jq::Program,
+    fast: Option<&crate::jqpath::Path>,
 ) -> Result<u8> {
     let status = resp.status();
     let content_type = resp
@@ -224,6 +225,21 @@ pub fn print_filtered(
     } else {
         if let Err(e) = reader.read_to_end(&mut body) {
             return Err(read_error(&e, url));
+        }
+        // A plain path (`.items[].metadata.name`): scanned without building a tree.
+        if let Some(values) = fast.and_then(|f| f.run(&body)) {
+            crate::jq::print_results(&values, &mut out, opts.style()).map_err(Error::Output)?;
+            out.flush().map_err(Error::Output)?;
+            return Ok(exit_code_for_status(status.as_u16()));
+        }
+        // One document (the usual case): parsed straight into jaq's values.
+        if let Ok(input) = crate::jq::Input::parse(&body) {
+            let result = filter_and_print(program, &input, &mut out, opts.style());
+            // Freeing a large parsed tree costs more than the filter; the process ends soon.
+            std::mem::forget(input);
+            result?;
+            out.flush().map_err(Error::Output)?;
+            return Ok(exit_code_for_status(status.as_u16()));
         }
         Box::new(serde_json::Deserializer::from_slice(&body).into_iter::<serde_json::Value>())
     };
@@ -263,7 +279,7 @@ pub fn print_filtered(
 /// Run `program` on `value` and print what it gives (partial results before a runtime error).
 pub fn filter_and_print<W: Write + ?Sized>(
     program: &crate::jq::Program,
-    value: serde_json::Value,
+    value: impl Into<crate::jq::Input>,
     mut out: &mut W,
     style: json::Style,
 ) -> Result<()> {
@@ -285,7 +301,7 @@ pub fn print_json_bytes(
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     match program {
         Some(p) => {
-            let value = serde_json::from_slice(body).map_err(|e| {
+            let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
                 Error::Config(format!("--jq: the response is not valid JSON ({e})"))
             })?;
             filter_and_print(p, value, &mut out, opts.style())?;
@@ -542,7 +558,10 @@ fn copy_through<R: Read, W: Write>(mut reader: R, out: &mut W, url: &str) -> Res
 fn read_error(e: &io::Error, url: &str) -> Error {
     // ureq wraps its own errors (timeouts, protocol errors) in io::Error.
     let msg = match e.get_ref() {
-        Some(inner) => inner.to_string(),
+        Some(inner) => match inner.downcast_ref::<ureq::Error>() {
+            Some(ureq::Error::Timeout(ureq::Timeout::Global)) => "the --timeout ran out".into(),
+            _ => inner.to_string(),
+        },
         None => e.to_string(),
     };
     Error::Connect(format!(
