@@ -91,6 +91,16 @@ if [ -n "$KUBECTL" ]; then
 fi
 echo
 
+echo "### 2b. --jq '.items[].metadata.name' on the same list"
+cmds=("$KCURL --jq '.items[].metadata.name' '/bench/pods?n=10000' > /dev/null" "$CURL '$SERVER/bench/pods?n=10000' | jq -r '.items[].metadata.name' > /dev/null" "$KCURL --jq '[.items[] | select(.status.phase == \"Running\") | .metadata.name] | length' '/bench/pods?n=10000' > /dev/null" "$CURL '$SERVER/bench/pods?n=10000' | jq '[.items[] | select(.status.phase == \"Running\") | .metadata.name] | length' > /dev/null")
+hyperfine --warmup 2 --runs "$runs2" --export-json "$work/h2b.json" "${cmds[@]}" >/dev/null
+k=$(median 0 "$work/h2b.json"); c=$(median 1 "$work/h2b.json"); k2=$(median 2 "$work/h2b.json"); c2=$(median 3 "$work/h2b.json")
+echo "| program | kcurl --jq | curl \| jq | kcurl is |"
+echo "|---|---|---|---|"
+echo "| \`.items[].metadata.name\` (a plain path: streamed projection) | $(ms "$k") | $(ms "$c") | $(ratio "$c" "$k") faster |"
+echo "| \`[.items[] \| select(…) \| .metadata.name] \| length\` (full jaq) | $(ms "$k2") | $(ms "$c2") | $(ratio "$c2" "$k2") faster |"
+echo
+
 echo "### 3. Peak RSS of kcurl by response size (pretty-printed to /dev/null)"
 echo "| response | kcurl peak RSS | kcurl --raw peak RSS |"
 echo "|---|---|---|"
