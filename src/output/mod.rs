@@ -283,12 +283,20 @@ pub fn filter_and_print<W: Write + ?Sized>(
     mut out: &mut W,
     style: json::Style,
 ) -> Result<()> {
-    let (values, error) = program.run_partial(value);
-    crate::jq::print_results(&values, &mut out, style).map_err(Error::Output)?;
-    match error {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    // Results are printed in batches as they are produced: an endless program (`repeat(1)`)
+    // streams instead of growing memory, and output made before a runtime error is kept.
+    const BATCH: usize = 1024;
+    let mut batch = Vec::with_capacity(BATCH);
+    let result = program.for_each(value, |v| {
+        batch.push(v);
+        if batch.len() == BATCH {
+            crate::jq::print_results(&batch, &mut out, style).map_err(Error::Output)?;
+            batch.clear();
+        }
+        Ok(())
+    });
+    crate::jq::print_results(&batch, &mut out, style).map_err(Error::Output)?;
+    result
 }
 
 /// Print a JSON body held in memory (`--until`'s final answer), through `program` if given.
