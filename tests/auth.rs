@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-
 /// A one-context kubeconfig: cluster `test` at `server` trusting the test CA, user `dev` whose
 /// entry is the YAML flow mapping `user` (e.g. `{token: t}`).
 fn kubeconfig(server: &str, pki: &Pki, user: &str) -> String {

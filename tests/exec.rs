@@ -14,10 +14,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-
 const V1: &str = "client.authentication.k8s.io/v1";
 const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
-
 
 /// A fake exec plugin: `<home>/<relative>`, a `#!/bin/sh` script that appends a line to its
 /// log and then runs its body.

@@ -12,8 +12,6 @@ use support::*;
 
 use std::path::PathBuf;
 
-
-
 /// A one-context kubeconfig at `~/.kube/config`: cluster `test` at `server` with the test CA
 /// plus `cluster_extra` (indented lines), user `dev` with the YAML flow mapping `user`.
 fn write_config(env: &Env, pki: &Pki, server: &str, cluster_extra: &str, user: &str) -> PathBuf {

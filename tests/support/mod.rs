@@ -20,19 +20,19 @@
 pub mod cmd;
 mod http;
 pub mod kube;
-mod out;
 mod net;
+mod out;
 pub mod pki;
 pub mod proxy;
 pub mod server;
 
 pub use cmd::{Env, Finished, Running, kcurl, kcurl_path, kcurl_std, spawn, write_file};
 pub use http::{gzip_bytes, reason_phrase};
-pub use out::{Out, assert_no_secret, run};
 pub use kube::{
     API_VERSIONS_JSON, POD_LIST_JSON, VERSION_JSON, json_string, kube_default, status_json,
     status_reply,
 };
+pub use out::{Out, assert_no_secret, run};
 pub use pki::{CertFiles, KeyKind, Pki, b64, b64_bytes, cert_pem_to_der};
 pub use proxy::{Proxy, spawn_connect_proxy, spawn_connect_proxy_with_auth, spawn_socks5};
 pub use server::{Handler, OnceStream, Reply, Request, Server, ServerBuilder, WAIT};
