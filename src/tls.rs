@@ -661,6 +661,7 @@ impl<In: Transport> ureq::unversioned::transport::Connector<In> for Connector {
         Ok(Some(Either::B(TlsTransport {
             buffers,
             stream: StreamOwned::new(conn, sock),
+            answering: false,
         })))
     }
 }
@@ -692,6 +693,8 @@ pub fn rustls_error_in(e: &std::io::Error) -> Option<&rustls::Error> {
 pub struct TlsTransport {
     buffers: LazyBuffers,
     stream: StreamOwned<ClientConnection, TransportAdapter>,
+    /// Data of a response has arrived since the request was sent.
+    answering: bool,
 }
 
 impl fmt::Debug for TlsTransport {
@@ -711,6 +714,7 @@ impl Transport for TlsTransport {
         timeout: NextTimeout,
     ) -> std::result::Result<(), ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
+        self.answering = false;
         let output = &self.buffers.output()[..amount];
         self.stream.write_all(output).map_err(io_to_ureq)
     }
@@ -718,7 +722,23 @@ impl Transport for TlsTransport {
     fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
         let input = self.buffers.input_append_buf();
-        let n = self.stream.read(input).map_err(io_to_ureq)?;
+        let n = match self.stream.read(input) {
+            Ok(n) => n,
+            // rustls: the TCP connection ended without a TLS close_notify. ureq takes any
+            // UnexpectedEof for the end of a body that runs to the close of the connection, so
+            // in the middle of a response it must become another error: an attacker (or a
+            // crashed proxy) could otherwise cut the body short unnoticed. Before any response
+            // byte it stays a closed connection (an idle pooled connection the server dropped).
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && self.answering => {
+                return Err(ureq::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the server closed the connection without a TLS close_notify, so the end of \
+                     the response cannot be trusted",
+                )));
+            }
+            Err(e) => return Err(io_to_ureq(e)),
+        };
+        self.answering |= n > 0;
         self.buffers.input_appended(n);
         Ok(n > 0)
     }

@@ -801,12 +801,19 @@ fn a_body_cut_off_mid_way_is_written_and_exit_6() {
         }
         _ => Reply::raw(format!("{json}{{\"kind\":\"PodList\",\"items\":[1,")),
     });
-    for (path, stdout) in [
-        ("/text", "partial log line\nand half a"),
-        ("/text-truncated", "partial log line\nand half a"),
+    const NO_CLOSE_NOTIFY: &str = "the server closed the connection without a TLS close_notify, \
+                                   so the end of the response cannot be trusted";
+    for (path, stdout, reason) in [
+        ("/text", "partial log line\nand half a", "Peer disconnected"),
+        (
+            "/text-truncated",
+            "partial log line\nand half a",
+            NO_CLOSE_NOTIFY,
+        ),
         (
             "/json",
             "{\n  \"kind\": \"PodList\",\n  \"items\": [\n    1,\n",
+            "Peer disconnected",
         ),
     ] {
         kcurl(&env)
@@ -815,7 +822,7 @@ fn a_body_cut_off_mid_way_is_written_and_exit_6() {
             .code(6)
             .stdout(stdout)
             .stderr(format!(
-                "kcurl: error: {}{path}: the response body was cut off: Peer disconnected; \
+                "kcurl: error: {}{path}: the response body was cut off: {reason}; \
                  everything received was written\n",
                 server.url()
             ));

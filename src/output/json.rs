@@ -634,8 +634,20 @@ impl<'o, R: Read, W: Write + ?Sized> Printer<'o, R, W> {
         }
         // About to wait for more input: hand over what is formatted so far, so a slow stream
         // (a list fetched page by page, a trickling server) shows progress as it arrives.
-        if !self.ob.is_empty() {
-            self.write_ob()?;
+        // A token that may still turn out invalid stays in `ob` (from `tok_out`): `bail` then
+        // writes it raw on a line of its own.
+        let keep = if self.in_token && !self.spilled {
+            self.tok_out
+        } else {
+            self.ob.len()
+        };
+        if keep > 0 {
+            self.out.write_all(&self.ob[..keep]).map_err(Stop::Write)?;
+            self.ob.drain(..keep);
+            if self.in_token && !self.spilled {
+                self.tok_body -= keep;
+                self.tok_out = 0;
+            }
         }
         self.out.flush().map_err(Stop::Write)?;
         if self.pos > 0 {
@@ -1066,10 +1078,36 @@ mod tests {
         let mut rec = Recorder::default();
         let r = reformat(input.as_bytes(), &mut rec, PRETTY);
         assert!(matches!(r, Ok(Outcome::Complete { values: 10 })), "{r:?}");
-        // A flush right after every value's "\n" (and one at the end).
-        let mut ends = vec![13, 26, 28, 32, 35, 40, 43, 51, 55, 60];
-        ends.push(expected.len());
-        assert_eq!(rec.flushes, ends);
+        // A flush right after every value's "\n" (and one at the end). The printer also flushes
+        // before every read (here: of nothing at the start, and again at the end).
+        let mut flushes = rec.flushes.clone();
+        flushes.dedup();
+        flushes.retain(|&n| n > 0);
+        assert_eq!(flushes, vec![13, 26, 28, 32, 35, 40, 43, 51, 55, 60]);
+        assert_eq!(rec.flushes.last(), Some(&expected.len()));
+    }
+
+    #[test]
+    fn fuzz_regression_invalid_token_cut_by_a_read() {
+        // cargo fuzz json_printer (fuzz/regressions/json_printer/token-cut-by-a-read): a token
+        // that spans two reads and then proves invalid made `bail` splice the output buffer at
+        // offsets that the flush before the second read had already written out (a panic).
+        let input = b"[\"x\xc3\xa9\x02\"[\"x\xc3\xa9y\", 1234567890,e400, \"\\ud83d]";
+        for style in ALL {
+            let (out, inv) = bad(input, style);
+            assert_eq!(non_ws(&strip_ansi(&out)), non_ws(input));
+            assert!(out.ends_with(&input[inv.offset as usize..]));
+        }
+        for input in [&b"[\"abc"[..], b"[12", b"[tru", b"{\"k\":\"\\u12"] {
+            for style in ALL {
+                let (out, inv) = bad(input, style);
+                assert!(
+                    out.ends_with(&input[inv.offset as usize..]),
+                    "{}",
+                    show(input)
+                );
+            }
+        }
     }
 
     #[test]
