@@ -210,6 +210,27 @@ fn route(req: &Request, token: &str, cache: &Mutex<HashMap<usize, Arc<String>>>)
                 }
             })
         }
+        ["", "bench", "watch"] => {
+            // N events, each stamped with the time it is handed to the server (for latency).
+            let n: usize = query_param(req, "n")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(50);
+            let ms: u64 = query_param(req, "interval_ms")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20);
+            stream("application/json", Duration::from_millis(ms), move |i| {
+                (i < n).then(|| {
+                    let sent = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_nanos())
+                        .unwrap_or(0);
+                    format!(
+                        "{{\"type\":\"MODIFIED\",\"object\":{{\"kind\":\"Pod\",\"metadata\":{{\"name\":\"web-{i}\"}},\"sentNanos\":{sent}}}}}\n"
+                    )
+                    .into_bytes()
+                })
+            })
+        }
         _ => status_reply(
             404,
             "NotFound",
