@@ -13,43 +13,6 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-/// A kubeconfig for `server` trusting the test CA, with a token user.
-fn config(env: &Env, pki: &Pki, server: &Server) {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {}
-    certificate-authority: {}
-users:
-- name: dev
-  user: {{token: t}}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-",
-            server.url(),
-            pki.ca.cert.display()
-        ),
-    );
-}
-
-/// A server answering every request with `handler`, and a kubeconfig pointing at it.
-fn serve(
-    pki: &Pki,
-    env: &Env,
-    handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
-) -> Server {
-    let server = ServerBuilder::new(pki).handler(handler).start();
-    config(env, pki, &server);
-    server
-}
-
 /// A small document with every kind of JSON token, compact and with odd spacing.
 const DOC: &str = r#"{"kind":"Thing", "n":1e3,"f":-0.50,"s":"\u00e9\"q\"","t":true,"z":null,"a":[1,[],{}],"o":{"k":"v"}}"#;
 
@@ -833,7 +796,7 @@ fn a_body_cut_off_mid_way_is_written_and_exit_6() {
 fn head_requests_print_no_body() {
     let (pki, env) = (Pki::new(), Env::new());
     let server = ServerBuilder::new(&pki).start();
-    config(&env, &pki, &server);
+    token_kubeconfig(&env, &pki, &server.url());
     kcurl(&env)
         .args(["-X", "HEAD", "/version"])
         .timeout(WAIT)

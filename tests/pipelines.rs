@@ -18,42 +18,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// A kubeconfig for `url` trusting the test CA, with a token user.
-fn config(env: &Env, pki: &Pki, url: &str) {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {url}
-    certificate-authority: {}
-users:
-- name: dev
-  user: {{token: t}}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-",
-            pki.ca.cert.display()
-        ),
-    );
-}
-
-/// A server with `handler`, and a kubeconfig pointing at it.
-fn serve(
-    pki: &Pki,
-    env: &Env,
-    handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
-) -> Server {
-    let server = ServerBuilder::new(pki).handler(handler).start();
-    config(env, pki, &server.url());
-    server
-}
-
 /// A handler whose reply depends on how many requests came before (0 for the first); the
 /// arrival time of each request is recorded in the returned list.
 fn sequenced(
@@ -865,7 +829,7 @@ fn retry_reaches_a_server_that_comes_up_late() {
         .handler(|_| Reply::json(200, r#"{"up":true}"#))
         .start();
     let port = free_port();
-    config(&env, &pki, &format!("https://127.0.0.1:{port}"));
+    token_kubeconfig(&env, &pki, &format!("https://127.0.0.1:{port}"));
     let mut run = Watched::start(kcurl_std(&env).args(["--retry", "5", "/x"]));
     // The first attempt was refused: kcurl says so and waits (at most 0.5 s) to retry.
     let wait = refused_note(&run.next_stderr_line(), port, 2, 6);
@@ -892,7 +856,7 @@ fn retry_max_time_bounds_the_retries_of_a_refused_connection() {
     let env = Env::new();
     let pki = Pki::new();
     let port = free_port();
-    config(&env, &pki, &format!("https://127.0.0.1:{port}"));
+    token_kubeconfig(&env, &pki, &format!("https://127.0.0.1:{port}"));
     let started = Instant::now();
     let out = kcurl(&env)
         .args(["--retry", "10", "--retry-max-time", "1", "/x"])

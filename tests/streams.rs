@@ -13,43 +13,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 
-/// A kubeconfig for `server` trusting the test CA, with a token user.
-fn config(env: &Env, pki: &Pki, server: &Server) {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {}
-    certificate-authority: {}
-users:
-- name: dev
-  user: {{token: t}}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-",
-            server.url(),
-            pki.ca.cert.display()
-        ),
-    );
-}
-
-/// A server answering every request with `handler`, and a kubeconfig pointing at it.
-fn serve(
-    pki: &Pki,
-    env: &Env,
-    handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
-) -> Server {
-    let server = ServerBuilder::new(pki).handler(handler).start();
-    config(env, pki, &server);
-    server
-}
-
 const ADDED: &str = r#"{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a"}}}"#;
 const ADDED_PRETTY: &str = "{\n  \"type\": \"ADDED\",\n  \"object\": {\n    \"kind\": \"Pod\",\n    \"metadata\": {\n      \"name\": \"a\"\n    }\n  }\n}\n";
 const DELETED: &str = r#"{"type":"DELETED","object":{"kind":"Pod","metadata":{"name":"a"}}}"#;

@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use tempfile::TempDir;
 
-use super::server::WAIT;
+use super::pki::Pki;
+use super::server::{Reply, Request, Server, ServerBuilder, WAIT};
 
 /// A fresh, empty HOME for one test; removed on drop.
 pub struct Env {
@@ -219,4 +220,41 @@ impl Drop for Running {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Writes `~/.kube/config` in `env`: cluster `test` at `server_url` trusting `pki`'s CA, user
+/// `dev` with token `t`, current context `test`.
+pub fn token_kubeconfig(env: &Env, pki: &Pki, server_url: &str) {
+    env.write(
+        ".kube/config",
+        &format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: {server_url}
+    certificate-authority: {}
+users:
+- name: dev
+  user: {{token: t}}
+contexts:
+- name: test
+  context: {{cluster: test, user: dev}}
+current-context: test
+",
+            pki.ca.cert.display()
+        ),
+    );
+}
+
+/// A server answering every request with `handler`, and a [`token_kubeconfig`] pointing at it.
+pub fn serve(
+    pki: &Pki,
+    env: &Env,
+    handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+) -> Server {
+    let server = ServerBuilder::new(pki).handler(handler).start();
+    token_kubeconfig(env, pki, &server.url());
+    server
 }

@@ -26,7 +26,10 @@ pub mod pki;
 pub mod proxy;
 pub mod server;
 
-pub use cmd::{Env, Finished, Running, kcurl, kcurl_path, kcurl_std, spawn, write_file};
+pub use cmd::{
+    Env, Finished, Running, kcurl, kcurl_path, kcurl_std, serve, spawn, token_kubeconfig,
+    write_file,
+};
 pub use http::{gzip_bytes, reason_phrase};
 pub use kube::{
     API_VERSIONS_JSON, POD_LIST_JSON, VERSION_JSON, json_string, kube_default, status_json,
