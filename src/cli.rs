@@ -225,8 +225,8 @@ pub struct Args {
     ///
     /// A token on the command line is visible to other local users in the process list: prefer a
     /// kubeconfig (token, tokenFile) for long-lived tokens.
-    #[arg(long, value_name = "TOKEN", help_heading = "Connection")]
-    pub token: Option<String>,
+    #[arg(long, value_name = "TOKEN", help_heading = "Connection", value_parser = secret)]
+    pub token: Option<crate::auth::Secret>,
 
     /// CA certificate file (PEM) to trust instead of the kubeconfig's.
     #[arg(long, value_name = "FILE", help_heading = "Connection")]
@@ -433,6 +433,11 @@ pub enum ColorChoice {
     Never,
 }
 
+/// A secret argument: kept in [`crate::auth::Secret`] so `Debug` of [`Args`] never shows it.
+fn secret(s: &str) -> Result<crate::auth::Secret, String> {
+    Ok(crate::auth::Secret::new(s))
+}
+
 /// Parse a duration in (possibly fractional) seconds, as curl does: `10`, `0.5`.
 fn parse_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
@@ -453,6 +458,12 @@ mod tests {
     #[test]
     fn clap_definition_is_valid() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn debug_of_the_arguments_hides_the_token() {
+        let args = Args::try_parse_from(["kcurl", "--token", "s3cret-TOKEN", "/api"]).unwrap();
+        assert!(!format!("{args:?}").contains("s3cret-TOKEN"));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::io::IsTerminal;
 
-use crate::auth::{self, Credentials, Overrides, Secret};
+use crate::auth::{self, Credentials, Overrides};
 use crate::cli::Args;
 use crate::error::{Error, Result};
 use crate::incluster;
@@ -205,7 +205,7 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig, context: Option<&str>) -> Resu
     };
 
     let overrides = Overrides {
-        token: args.token.clone().map(Secret::new),
+        token: args.token.clone(),
         client_certificate: args.client_certificate.clone(),
         client_key: args.client_key.clone(),
         impersonate_user: args.as_user.clone(),
