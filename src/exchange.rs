@@ -672,11 +672,6 @@ pub fn encode_component(s: &str) -> String {
     out
 }
 
-/// A duration for messages: `2s`, `0.5s`.
-pub fn secs(d: Duration) -> String {
-    format!("{}s", d.as_secs_f64())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -359,7 +359,8 @@ pub fn classify(err: ureq::Error, url: &Url, connector: &Connector, timeouts: Ti
     }
 }
 
-fn secs(d: std::time::Duration) -> String {
+/// A duration for messages: `2s`, `0.5s`.
+pub fn secs(d: std::time::Duration) -> String {
     format!("{}s", d.as_secs_f64())
 }
 

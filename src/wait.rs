@@ -13,9 +13,10 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, exit_code_for_status};
-use crate::exchange::{Exchange, Timings, secs};
+use crate::exchange::{Exchange, Timings};
 use crate::jq::Program;
 use crate::output::{self, sanitize};
+use crate::request::secs;
 
 /// How long `--until` waits without `--timeout` (kubectl wait's default).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

@@ -109,11 +109,7 @@ const STATUS_BUFFER: u64 = 1 << 20;
 /// summary to stderr. Returns the exit code: from the status, or from a watch's ERROR event.
 pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) -> Result<u8> {
     let status = resp.status();
-    for w in resp.headers().get_all(http::header::WARNING) {
-        for text in parse_warnings(&String::from_utf8_lossy(w.as_bytes())) {
-            diag(&format!("Warning: {}", sanitize(&text)));
-        }
-    }
+    print_warnings(resp);
     let content_type = resp
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -202,11 +198,7 @@ pub fn print_filtered(
         }
         return print(resp, opts, url);
     }
-    for w in resp.headers().get_all(http::header::WARNING) {
-        for text in parse_warnings(&String::from_utf8_lossy(w.as_bytes())) {
-            diag(&format!("Warning: {}", sanitize(&text)));
-        }
-    }
+    print_warnings(resp);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     if opts.include {
@@ -326,6 +318,15 @@ pub fn print_json_bytes(
         )?,
     }
     out.flush().map_err(Error::Output)
+}
+
+/// `Warning:` response headers to stderr as `Warning: …`, like kubectl.
+fn print_warnings(resp: &http::Response<ureq::Body>) {
+    for w in resp.headers().get_all(http::header::WARNING) {
+        for text in parse_warnings(&String::from_utf8_lossy(w.as_bytes())) {
+            diag(&format!("Warning: {}", sanitize(&text)));
+        }
+    }
 }
 
 /// `-i`: `HTTP/1.1 200 OK`, the headers, and a blank line, as curl prints them.
