@@ -17,6 +17,7 @@
 //! ```
 #![allow(dead_code, unused_imports)]
 
+pub mod apiserver;
 pub mod cmd;
 mod http;
 pub mod kube;
