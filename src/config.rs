@@ -304,6 +304,16 @@ fn normalize_server(s: &str, field: &str) -> Result<String> {
     } else {
         format!("https://{s}")
     };
+    if crate::request::has_userinfo(&with_scheme) {
+        // The URL is not echoed: it holds a password.
+        return Err(Error::Config(format!(
+            "{field}: the server URL holds a user name or password (user:password@HOST), which \
+             kcurl never sends; put credentials in the kubeconfig user (token, username and \
+             password, client certificate)"
+        )));
+    }
+    let with_scheme = crate::request::normalize_origin(&with_scheme)
+        .map_err(|_| Error::Config(format!("{field}: \"{s}\" has an invalid host name")))?;
     let scheme = with_scheme
         .split("://")
         .next()

@@ -667,12 +667,21 @@ impl<In: Transport> ureq::unversioned::transport::Connector<In> for Connector {
 }
 
 /// `host:port` with the scheme's default port filled in.
+///
+/// The host is lower-cased (URLs reach here normalised by `request::normalize_origin`; this
+/// keeps the comparison safe for any other spelling).
 pub fn authority_of(uri: &ureq::http::Uri) -> String {
-    let host = uri.host().unwrap_or("");
-    let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-        Some("http") => 80,
-        _ => 443,
-    });
+    let host = uri.host().unwrap_or("").to_ascii_lowercase();
+    let port = uri.port_u16().unwrap_or(
+        if uri
+            .scheme_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("http"))
+        {
+            80
+        } else {
+            443
+        },
+    );
     format!("{host}:{port}")
 }
 
