@@ -16,6 +16,7 @@ pub mod incluster;
 pub mod jq;
 pub mod jqpath;
 pub mod kubeconfig;
+pub mod limit;
 pub mod output;
 pub mod paginate;
 pub mod proxy;
@@ -115,6 +116,7 @@ pub fn output_options(args: &Args) -> output::Options {
         include: args.include,
         watch: args.watch || watch_in_query(&args.target),
         table: args.table.then_some(args.wide),
+        max_body: args.max_body_size,
     }
 }
 

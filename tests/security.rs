@@ -295,3 +295,148 @@ fn the_notice_says_the_users_own_authorization_is_sent() {
         Some("Bearer mine")
     );
 }
+
+// ---- Bounded resources ------------------------------------------------------------------
+
+/// A stream that sends `chunk` over and over (at most `max` bytes, a guard for a failing test)
+/// until the client goes away.
+fn endless(chunk: &'static [u8], max: usize) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    std::thread::spawn(move || {
+        let mut sent = 0;
+        while sent < max && tx.send(chunk.to_vec()).is_ok() {
+            sent += chunk.len();
+        }
+    });
+    rx
+}
+
+fn limit_error(url: &str, what: &str, size: &str) -> String {
+    format!(
+        "kcurl: error: {url}: {what} is larger than {size} (--max-body-size); nothing of it \
+         was printed: raise the limit with --max-body-size SIZE\n"
+    )
+}
+
+#[test]
+fn a_gzip_bomb_is_capped_for_every_buffered_output() {
+    let (pki, env) = (Pki::new(), Env::new());
+    // 8 MiB of JSON (a long string) that travels as a few KB of gzip.
+    let big = format!("{{\"a\":\"{}\"}}", "x".repeat(8 << 20));
+    let server = serve(&pki, &env, move |_| Reply::json(200, big.clone()).gzip());
+    let url = format!("{}/api/v1/pods", server.url());
+    for (flags, what) in [
+        (&["--jq", ".a | length"][..], "the body --jq reads"),
+        (&["-o", "yaml"][..], "the body -o yaml reads"),
+        (&["--table"][..], "the table --table reads"),
+        (&["--paginate"][..], "a page of --paginate"),
+        (&["--until", "true"][..], "the body --until reads"),
+    ] {
+        let out = run(kcurl(&env)
+            .args(flags)
+            .args(["--max-body-size", "1M", "/api/v1/pods"]));
+        assert_eq!(out.code, Some(10), "{flags:?}: {out:?}");
+        assert_eq!(out.stdout, "", "{flags:?}");
+        let expected_url = if flags[0] == "--paginate" {
+            format!("{url}?limit=500")
+        } else {
+            url.clone()
+        };
+        assert_eq!(
+            out.stderr,
+            limit_error(&expected_url, what, "1 MiB"),
+            "{flags:?}"
+        );
+    }
+    // Under the default (256 MiB) it is read and filtered.
+    let out = run(kcurl(&env).args(["--jq", ".a | length", "/api/v1/pods"]));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "8388608\n"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_endless_body_with_jq_stops_at_the_cap() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let stream = std::sync::Mutex::new(Some(endless(b"[1,2,3,4,5,6,7,8,9,10,", 8 << 20)));
+    let server = serve(&pki, &env, move |_| {
+        Reply::stream(200, stream.lock().unwrap().take().unwrap())
+    });
+    let out = run(kcurl(&env).args(["--jq", ".", "--max-body-size", "2M", "/api/v1/pods"]));
+    assert_eq!(out.code, Some(10), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        limit_error(
+            &format!("{}/api/v1/pods", server.url()),
+            "the body --jq reads",
+            "2 MiB"
+        )
+    );
+}
+
+#[test]
+fn a_watch_event_that_never_ends_stops_at_the_cap() {
+    for jq in [false, true] {
+        let (pki, env) = (Pki::new(), Env::new());
+        let stream =
+            std::sync::Mutex::new(Some(endless(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 8 << 20)));
+        let server = serve(&pki, &env, move |_| {
+            let first =
+                b"{\"type\":\"ADDED\",\"object\":{}}\n{\"type\":\"ADDED\",\"object\":\"".to_vec();
+            let rx = stream.lock().unwrap().take().unwrap();
+            let (tx, out) = std::sync::mpsc::sync_channel(4);
+            std::thread::spawn(move || {
+                if tx.send(first).is_ok() {
+                    for chunk in rx {
+                        if tx.send(chunk).is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
+            Reply::stream(200, out)
+        });
+        let mut cmd = kcurl(&env);
+        cmd.args(["-w", "-c", "--max-body-size", "1M"]);
+        if jq {
+            cmd.args(["--jq", ".type"]);
+        }
+        let out = run(cmd.arg("/api/v1/pods"));
+        assert_eq!(out.code, Some(10), "jq {jq}: {out:?}");
+        let first = if jq {
+            "ADDED\n"
+        } else {
+            "{\"type\":\"ADDED\",\"object\":{}}\n"
+        };
+        assert_eq!(out.stdout, first);
+        assert_eq!(
+            out.stderr,
+            limit_error(
+                &format!("{}/api/v1/pods?watch=1", server.url()),
+                "a watch event",
+                "1 MiB"
+            ),
+            "jq {jq}"
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_pretty_prints_in_linear_size() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let n = 200_000;
+    let deep = format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let body = deep.clone();
+    let _server = serve(&pki, &env, move |_| Reply::json(200, body.clone()));
+    let out = run(kcurl(&env).arg("/api"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let kept: String = out.stdout.chars().filter(|c| !c.is_whitespace()).collect();
+    assert_eq!(kept, deep, "not a byte of the value lost");
+    assert!(
+        out.stdout.len() < 3 * deep.len(),
+        "{} bytes",
+        out.stdout.len()
+    );
+}

@@ -49,6 +49,8 @@ pub struct Options {
     pub watch: bool,
     /// `--table` (`Some(wide)`).
     pub table: Option<bool>,
+    /// `--max-body-size`: the most of one body (or watch event) held in memory.
+    pub max_body: u64,
 }
 
 impl Options {
@@ -204,18 +206,22 @@ pub fn print_filtered(
     if opts.include {
         write_head(resp, &mut out).map_err(Error::Output)?;
     }
-    let mut reader = resp.body_mut().as_reader();
+    let reader = resp.body_mut().as_reader();
     // A watch is filtered event by event as it streams; any other body is read whole first
     // (parsing from memory is several times faster than from a reader).
     let mut body = Vec::new();
     let mut values: Box<dyn Iterator<Item = serde_json::Result<serde_json::Value>>> = if opts.watch
     {
         Box::new(
-            serde_json::Deserializer::from_reader(io::BufReader::new(reader))
-                .into_iter::<serde_json::Value>(),
+            serde_json::Deserializer::from_reader(io::BufReader::new(
+                crate::limit::LineCapped::new(reader, opts.max_body, "a watch event"),
+            ))
+            .into_iter::<serde_json::Value>(),
         )
     } else {
-        if let Err(e) = reader.read_to_end(&mut body) {
+        if let Err(e) =
+            crate::limit::read_to_end(reader, &mut body, opts.max_body, "the body --jq reads")
+        {
             return Err(read_error(&e, url));
         }
         // A plain path (`.items[].metadata.name`): scanned without building a tree.
@@ -249,7 +255,8 @@ pub fn print_filtered(
             }
             Some(Err(e)) if e.is_io() => {
                 let _ = out.flush();
-                return Err(read_error(&io::Error::other(e.to_string()), url));
+                let e = io::Error::from(e);
+                return Err(read_error(&e, url));
             }
             Some(Err(e)) => {
                 let _ = out.flush();
@@ -348,7 +355,7 @@ fn write_head<W: Write>(resp: &http::Response<ureq::Body>, out: &mut W) -> io::R
 }
 
 fn write_body<R: Read, W: Write>(
-    mut reader: R,
+    reader: R,
     out: &mut W,
     json: bool,
     opts: Options,
@@ -356,7 +363,12 @@ fn write_body<R: Read, W: Write>(
 ) -> Result<()> {
     if json && opts.yaml {
         let mut all = Vec::new();
-        if let Err(e) = reader.read_to_end(&mut all) {
+        if let Err(e) =
+            crate::limit::read_to_end(reader, &mut all, opts.max_body, "the body -o yaml reads")
+        {
+            if let Some(x) = crate::limit::Exceeded::in_io(&e) {
+                return Err(x.to_error(url));
+            }
             let _ = out.write_all(&all);
             let _ = out.flush();
             return Err(read_error(&e, url));
@@ -433,13 +445,17 @@ fn write_watch<R: Read, W: Write>(
     opts: Options,
     url: &str,
 ) -> Result<Option<(u16, String)>> {
-    use std::io::BufRead;
     let mut reader = io::BufReader::with_capacity(64 * 1024, reader);
     let mut line = Vec::new();
     let mut error = None;
     loop {
         line.clear();
-        if let Err(e) = reader.read_until(b'\n', &mut line) {
+        if let Err(e) =
+            crate::limit::read_line(&mut reader, &mut line, opts.max_body, "a watch event")
+        {
+            if let Some(x) = crate::limit::Exceeded::in_io(&e) {
+                return Err(x.to_error(url));
+            }
             let _ = out.write_all(&line);
             let _ = out.flush();
             return Err(read_error(&e, url));
@@ -504,14 +520,14 @@ fn watch_error_of(line: &[u8]) -> Option<(u16, String)> {
 }
 
 /// `--table`: a meta.k8s.io Table rendered like `kubectl get`; anything else printed as JSON.
-fn write_table<R: Read, W: Write>(
-    mut reader: R,
-    out: &mut W,
-    opts: Options,
-    url: &str,
-) -> Result<()> {
+fn write_table<R: Read, W: Write>(reader: R, out: &mut W, opts: Options, url: &str) -> Result<()> {
     let mut all = Vec::new();
-    if let Err(e) = reader.read_to_end(&mut all) {
+    if let Err(e) =
+        crate::limit::read_to_end(reader, &mut all, opts.max_body, "the table --table reads")
+    {
+        if let Some(x) = crate::limit::Exceeded::in_io(&e) {
+            return Err(x.to_error(url));
+        }
         let _ = out.write_all(&all);
         let _ = out.flush();
         return Err(read_error(&e, url));
@@ -564,7 +580,10 @@ fn copy_through<R: Read, W: Write>(mut reader: R, out: &mut W, url: &str) -> Res
 }
 
 /// A failure while reading the body: the connection broke after the response started.
-fn read_error(e: &io::Error, url: &str) -> Error {
+pub(crate) fn read_error(e: &io::Error, url: &str) -> Error {
+    if let Some(x) = crate::limit::Exceeded::in_io(e) {
+        return x.to_error(url);
+    }
     // ureq wraps its own errors (timeouts, protocol errors) in io::Error.
     let msg = match e.get_ref() {
         Some(inner) => match inner.downcast_ref::<ureq::Error>() {
