@@ -216,6 +216,7 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig, context: Option<&str>) -> Resu
         cluster: exec_cluster_info(&server, cluster, &roots, insecure_reason.is_some()),
         cache: exec_cache(args),
         stdin_is_tty: std::io::stdin().is_terminal(),
+        timeout: args.timeout.unwrap_or(auth::exec::DEFAULT_TIMEOUT),
     };
     let credentials = auth::resolve(selected.user, &overrides, &exec_ctx)?;
 
