@@ -98,12 +98,8 @@ pub fn run(args: &Args) -> Result<u8> {
 pub fn output_options(args: &Args) -> output::Options {
     let no_color = std::env::var("NO_COLOR").ok();
     let term = std::env::var("TERM").ok();
-    let color = output::use_color(
-        args.color,
-        std::io::stdout().is_terminal(),
-        no_color.as_deref(),
-        term.as_deref(),
-    );
+    let terminal = std::io::stdout().is_terminal();
+    let color = output::use_color(args.color, terminal, no_color.as_deref(), term.as_deref());
     output::Options {
         raw: args.raw,
         color,
@@ -117,6 +113,7 @@ pub fn output_options(args: &Args) -> output::Options {
         watch: args.watch || watch_in_query(&args.target),
         table: args.table.then_some(args.wide),
         max_body: args.max_body_size,
+        terminal,
     }
 }
 

@@ -109,7 +109,7 @@ pub fn run(
                 None => serde_json::to_value(page_value(&page))
                     .map_err(|e| Error::Config(format!("--paginate: {e}")))?,
             };
-            output::filter_and_print(p, value, out, st.opts.style())
+            output::filter_and_print(p, value, out, st.opts)
         }),
     }
 }

@@ -440,3 +440,82 @@ fn deep_nesting_pretty_prints_in_linear_size() {
         out.stdout.len()
     );
 }
+
+// ---- Terminal safety --------------------------------------------------------------------
+
+/// Runs kcurl with `args` with its stdout on a terminal (a pty from util-linux `script`), in
+/// `env`'s clean environment; returns the exit code and what the terminal showed.
+fn on_terminal(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut line = quote(&kcurl_path().display().to_string());
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    let std = kcurl_std(env);
+    let mut cmd = std::process::Command::new("script");
+    cmd.env_clear()
+        .envs(std.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .current_dir(env.home())
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::null());
+    let out = cmd
+        .output()
+        .expect("util-linux script(1) is needed for terminal tests");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+    )
+}
+
+const OSC52: &str = "\u{1b}]52;c;cHduZWQ=\u{7}";
+
+#[test]
+fn jq_strings_reach_a_terminal_escaped_and_a_pipe_unchanged() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let body = format!(
+        "{{\"metadata\":{{\"annotations\":{{\"x\":{}}}}}}}",
+        json_string(&format!("hi{OSC52}"))
+    );
+    let _server = serve(&pki, &env, move |_| Reply::json(200, body.clone()));
+    for jq in [
+        ".metadata.annotations.x",
+        "[.metadata.annotations.x] | .[0]",
+    ] {
+        let (code, shown) = on_terminal(&env, &["--jq", jq, "/api"]);
+        assert_eq!(code, Some(0), "{shown}");
+        assert_eq!(shown, "hi\\u{1b}]52;c;cHduZWQ=\\u{7}\n", "{jq}");
+        let out = run(kcurl(&env).args(["--jq", ".metadata.annotations.x", "/api"]));
+        assert_eq!(
+            out.stdout,
+            format!("hi{OSC52}\n"),
+            "a pipe gets the string as sent"
+        );
+    }
+}
+
+#[test]
+fn include_header_values_reach_a_terminal_escaped() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let _server = serve(&pki, &env, |_| {
+        Reply::json(200, "{}").header("X-Evil", "a\u{9b}31mb")
+    });
+    let (code, shown) = on_terminal(&env, &["-i", "--color", "never", "/api"]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("x-evil: a\\u{9b}31mb\n"), "{shown}");
+    let out = run(kcurl(&env).args(["-i", "/api"]));
+    assert!(out.stdout.contains("x-evil: a\u{9b}31mb\r\n"), "{out:?}");
+}
+
+#[test]
+fn table_titles_are_escaped_like_cells() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let table = format!(
+        r#"{{"kind":"Table","apiVersion":"meta.k8s.io/v1","columnDefinitions":[{{"name":{},"type":"string"}}],"rows":[{{"cells":["web-0"]}}]}}"#,
+        json_string(&format!("Name{OSC52}"))
+    );
+    let _server = serve(&pki, &env, move |_| Reply::json(200, table.clone()));
+    let out = run(kcurl(&env).args(["--table", "/api/v1/pods"]));
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "NAME\\u{1b}]52;C;CHDUZWQ=\\u{7}\nweb-0\n");
+}
