@@ -113,6 +113,7 @@ fn in_cluster_kubeconfig(ic: incluster::InCluster, dir: &std::path::Path) -> Kub
             },
         }],
         current_context: Some((name.clone(), dir.to_path_buf())),
+        env_names_no_file: false,
     }
 }
 

@@ -141,6 +141,7 @@ impl Spec {
                 args.target
             ));
         }
+        check_content_length(&user_headers, body.as_deref(), streamed.is_some())?;
         Ok(Spec {
             method,
             user_headers,
@@ -159,6 +160,37 @@ impl Spec {
     pub fn is_streamed(&self) -> bool {
         self.large_stdin
     }
+}
+
+/// A `-H 'Content-Length: N'` must match the body that is sent: a larger N makes the server
+/// wait for bytes that never come (a hang), a smaller one cuts the body. Usage error either way.
+fn check_content_length(
+    user: &[(HeaderName, Option<HeaderValue>)],
+    body: Option<&[u8]>,
+    streamed: bool,
+) -> Result<()> {
+    for (name, value) in user {
+        if name != http::header::CONTENT_LENGTH {
+            continue;
+        }
+        let Some(value) = value else { continue };
+        let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let given: Option<u64> = text.trim().parse().ok();
+        let actual = body.map_or(0, |b| b.len() as u64);
+        if streamed || given != Some(actual) {
+            let what = if streamed {
+                "a body streamed from stdin".to_string()
+            } else {
+                format!("the body is {actual} bytes")
+            };
+            return Err(Error::Usage(format!(
+                "-H \"Content-Length: {}\": {what}; drop the header (kcurl sets Content-Length \
+                 from the body)",
+                sanitize(&text)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `--data`, `--data @pod.yaml` or `--data @- (stdin)`, for messages.

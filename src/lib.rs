@@ -33,6 +33,7 @@ use crate::exchange::{Exchange, Spec, Timings};
 
 /// Run one kcurl invocation; returns the exit code (0 for 2xx, 3/4/5 for other statuses).
 pub fn run(args: &Args) -> Result<u8> {
+    stdout_is_open()?;
     // Compile jq programs before anything is read or sent: a typo is a usage error.
     let program = args
         .jq
@@ -92,6 +93,27 @@ pub fn run(args: &Args) -> Result<u8> {
     };
     exchange.trace_timings(&timings);
     Ok(code)
+}
+
+/// Fail before anything is sent when stdout is closed (`kcurl … >&-`), as cat, curl and jq
+/// do. Rust's runtime reopens a closed stdout on `/dev/null` (read-write) before `main`, which
+/// would lose the answer with exit 0; a user's own `>/dev/null` is write-only. (A closed
+/// *pipe* is different: `| head -1` is success, see `Error::is_broken_pipe`.)
+fn stdout_is_open() -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::OFlags;
+        let out = std::io::stdout();
+        let rdwr = rustix::fs::fcntl_getfl(&out).is_ok_and(|f| f & OFlags::ACCMODE == OFlags::RDWR);
+        let devnull = std::fs::read_link("/proc/self/fd/1")
+            .is_ok_and(|p| p == std::path::Path::new("/dev/null"));
+        if rdwr && devnull {
+            return Err(Error::Output(std::io::Error::other(
+                "standard output is closed; nothing could be printed",
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// How to print, from the flags and the terminal.
