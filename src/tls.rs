@@ -66,6 +66,32 @@ fn provider() -> Arc<CryptoProvider> {
 /// The end-entity certificate of the last failed verification, for [`explain`].
 type SeenCert = Arc<Mutex<Option<CertificateDer<'static>>>>;
 
+/// Whether the server sent a CertificateRequest, for [`explain`].
+type Asked = Arc<std::sync::atomic::AtomicBool>;
+
+/// The client-certificate resolver: the configured identity, if any, and a note that the
+/// server asked for one (to tell "client certificate required" from "no cipher in common").
+#[derive(Debug)]
+struct ClientCertResolver {
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
+    asked: Asked,
+}
+
+impl rustls::client::ResolvesClientCert for ClientCertResolver {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.asked.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.identity.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.identity.is_some()
+    }
+}
+
 /// A built TLS configuration plus what [`explain`] needs to describe its failures.
 #[derive(Clone)]
 pub struct Tls {
@@ -75,6 +101,7 @@ pub struct Tls {
     seen: SeenCert,
     server_name: Option<ServerName<'static>>,
     has_identity: bool,
+    asked: Asked,
 }
 
 impl fmt::Debug for Tls {
@@ -131,20 +158,27 @@ impl Tls {
             .map_err(|e| Error::Config(format!("TLS setup: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(verifier);
-        let mut config = match &settings.identity {
-            None => builder.with_no_client_auth(),
+        let identity = match &settings.identity {
+            None => None,
             Some(id) => {
                 let (chain, key) = load_identity(id, &provider)?;
-                builder.with_client_auth_cert(chain, key).map_err(|e| {
-                    Error::Config(format!(
-                        "{} and {}: {}",
-                        id.cert_origin,
-                        id.key_origin,
-                        identity_reason(&e)
-                    ))
-                })?
+                let certified = rustls::sign::CertifiedKey::from_der(chain, key, &provider)
+                    .map_err(|e| {
+                        Error::Config(format!(
+                            "{} and {}: {}",
+                            id.cert_origin,
+                            id.key_origin,
+                            identity_reason(&e)
+                        ))
+                    })?;
+                Some(Arc::new(certified))
             }
         };
+        let asked: Asked = Arc::default();
+        let mut config = builder.with_client_cert_resolver(Arc::new(ClientCertResolver {
+            identity,
+            asked: asked.clone(),
+        }));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let server_name = match &settings.server_name {
             Some(n) => Some(ServerName::try_from(n.clone()).map_err(|_| {
@@ -161,7 +195,13 @@ impl Tls {
             seen,
             server_name,
             has_identity: settings.identity.is_some(),
+            asked,
         })
+    }
+
+    /// True when the server asked for a client certificate during the last handshake.
+    fn asked_for_cert(&self) -> bool {
+        self.asked.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Explain a TLS failure in plain words, for a connection to `host`.
@@ -176,9 +216,24 @@ impl Tls {
             rustls::Error::AlertReceived(alert) => {
                 use rustls::AlertDescription as A;
                 match alert {
-                    A::CertificateRequired | A::HandshakeFailure if !self.has_identity => format!(
+                    A::CertificateRequired if !self.has_identity => format!(
                         "the server requires a client certificate and none is configured (TLS alert: {alert:?})"
                     ),
+                    // TLS 1.2 servers answer a missing client certificate with a generic
+                    // handshake_failure, also used for "no cipher in common": the server must
+                    // have asked for a certificate for it to mean the former.
+                    A::HandshakeFailure if !self.has_identity && self.asked_for_cert() => format!(
+                        "the server requires a client certificate and none is configured (TLS alert: {alert:?})"
+                    ),
+                    A::HandshakeFailure | A::InsufficientSecurity | A::ProtocolVersion
+                        if !self.asked_for_cert() =>
+                    {
+                        format!(
+                            "the server refused the TLS handshake (alert: {alert:?}): most likely \
+                             no TLS version or cipher suite in common (kcurl offers TLS 1.2 and \
+                             1.3 with modern ciphers only)"
+                        )
+                    }
                     A::BadCertificate
                     | A::CertificateUnknown
                     | A::UnknownCA
@@ -238,6 +293,21 @@ impl Tls {
                 format!(
                     "the server's certificate has no subjectAltName, only a common name; rustls and Go \
                      refuse such certificates. Reissue it with a subjectAltName for {name}"
+                )
+            }
+            // An IP address listed as a DNS name: the certificate must list it as an IP SAN.
+            CertificateError::NotValidForNameContext { presented, .. }
+                if name.parse::<std::net::IpAddr>().is_ok()
+                    && presented.iter().any(|p| {
+                        p.strip_prefix("DnsName(\"")
+                            .and_then(|p| p.strip_suffix("\")"))
+                            == Some(name)
+                    }) =>
+            {
+                format!(
+                    "the server's certificate lists {name} as a DNS name, but an IP address must \
+                     be an IP address entry of its subjectAltName (Go and kubectl refuse it too); \
+                     reissue it with IP:{name}, or connect by a DNS name it lists"
                 )
             }
             CertificateError::NotValidForNameContext { presented, .. } => format!(
