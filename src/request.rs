@@ -496,9 +496,36 @@ pub fn classify(err: ureq::Error, url: &Url, connector: &Connector, timeouts: Ti
         .unwrap_or("")
         .trim_matches(|c| c == '[' || c == ']')
         .to_string();
-    let tls_explain = |e: &rustls::Error| match connector.tls_for(&authority) {
-        Ok(tls) => tls.explain(e, &host),
-        Err(m) => m,
+    // The handshake that failed may be an https proxy's: explain it with the settings used
+    // for that peer, and name it.
+    let tls_explain = |e: &rustls::Error| {
+        let peer = connector
+            .last_handshake()
+            .unwrap_or_else(|| authority.clone());
+        let (peer_host, proxy) = if peer == authority {
+            (host.clone(), String::new())
+        } else {
+            let h = peer.rsplit_once(':').map_or(peer.as_str(), |(h, _)| h);
+            (
+                h.trim_matches(|c| c == '[' || c == ']').to_string(),
+                format!("the https proxy {peer}: "),
+            )
+        };
+        let text = match connector.tls_for(&peer) {
+            Ok(tls) => tls.explain(e, &peer_host),
+            Err(m) => m,
+        };
+        let text = if proxy.is_empty() {
+            text
+        } else {
+            // The proxy is checked against the system trust store, never the cluster's CA.
+            text.replace("the server's certificate", "its certificate")
+                .replace(
+                    "check certificate-authority, or use --insecure at your own risk",
+                    "add the proxy's CA to the system trust store",
+                )
+        };
+        format!("{proxy}{text}")
     };
     match err {
         ureq::Error::Rustls(e) => Error::Tls(format!("{where_}: {}", tls_explain(&e))),

@@ -173,6 +173,23 @@ impl Pki {
         )
     }
 
+    /// A self-signed certificate with the CA flag set and these SANs, as `openssl req -x509`
+    /// makes by default: used as the server's certificate and as its own CA (Go accepts it).
+    pub fn self_signed_ca_server_cert(&self, sans: &[&str]) -> CertFiles {
+        let sans: Vec<String> = sans.iter().map(ToString::to_string).collect();
+        let mut params = CertificateParams::new(sans).expect("valid subject alt names");
+        params.distinguished_name = dn("kube-apiserver", None);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let key = KeyPair::generate().expect("generate key");
+        let cert = params.self_signed(&key).expect("self-sign certificate");
+        write_pair(
+            self.dir.path(),
+            &self.stem("self-signed-ca"),
+            &cert.pem(),
+            &key.serialize_pem(),
+        )
+    }
+
     /// Like [`Pki::server_cert`] but expired: valid from 2000-01-01 to 2001-01-01.
     pub fn expired_server_cert(&self, sans: &[&str]) -> CertFiles {
         let mut params = leaf_params(sans, "kube-apiserver", None);
