@@ -289,7 +289,8 @@ pub struct Args {
 
     /// Seconds allowed for the whole request, body included [default: no limit].
     ///
-    /// With --until or --until-deleted: the whole wait.
+    /// With --until or --until-deleted: the whole wait. It also bounds an exec credential
+    /// plugin's run (default 120 s), after which the plugin is killed (exit 10).
     #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Connection")]
     pub timeout: Option<Duration>,
 
