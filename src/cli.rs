@@ -22,6 +22,7 @@ Exit codes:
   6  could not reach the server: DNS, connection refused, timeout, proxy, connection cut
   7  TLS failure: handshake, untrusted or mismatched certificate
   8  --until: the condition was not met within --timeout
+ 10  a size or time limit was exceeded: --max-body-size, exec plugin output or run time
 130  interrupted with Ctrl-C (everything received was already written)";
 
 const EXAMPLES: &str = "\
@@ -288,7 +289,8 @@ pub struct Args {
 
     /// Seconds allowed for the whole request, body included [default: no limit].
     ///
-    /// With --until or --until-deleted: the whole wait.
+    /// With --until or --until-deleted: the whole wait. It also bounds an exec credential
+    /// plugin's run (default 120 s), after which the plugin is killed (exit 10).
     #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Connection")]
     pub timeout: Option<Duration>,
 
@@ -344,6 +346,17 @@ pub struct Args {
     #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = "Output",
           conflicts_with_all = ["raw", "table", "output"])]
     pub jq: Option<String>,
+
+    /// Largest body (after decompression) or watch event kcurl holds in memory [default: 256MiB].
+    ///
+    /// --jq, -o yaml, --table, each --paginate page, --until and several contexts read the
+    /// whole response into memory, and a watch reads one event at a time: past SIZE kcurl
+    /// stops with exit 10 instead of exhausting memory. Plain printing streams and has no
+    /// limit. SIZE is bytes, or a number with K, M, G or T (powers of 1024): 512M, 2G.
+    #[arg(long, value_name = "SIZE", value_parser = crate::limit::parse_size,
+          default_value = crate::limit::DEFAULT_MAX_BODY_TEXT, hide_default_value = true,
+          help_heading = "Output")]
+    pub max_body_size: u64,
 
     /// Print the response status line and headers before the body, on stdout (curl's -i).
     #[arg(short = 'i', long, help_heading = "Output")]

@@ -113,6 +113,7 @@ fn in_cluster_kubeconfig(ic: incluster::InCluster, dir: &std::path::Path) -> Kub
             },
         }],
         current_context: Some((name.clone(), dir.to_path_buf())),
+        env_names_no_file: false,
     }
 }
 
@@ -216,6 +217,7 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig, context: Option<&str>) -> Resu
         cluster: exec_cluster_info(&server, cluster, &roots, insecure_reason.is_some()),
         cache: exec_cache(args),
         stdin_is_tty: std::io::stdin().is_terminal(),
+        timeout: args.timeout.unwrap_or(auth::exec::DEFAULT_TIMEOUT),
     };
     let credentials = auth::resolve(selected.user, &overrides, &exec_ctx)?;
 
@@ -304,6 +306,16 @@ fn normalize_server(s: &str, field: &str) -> Result<String> {
     } else {
         format!("https://{s}")
     };
+    if crate::request::has_userinfo(&with_scheme) {
+        // The URL is not echoed: it holds a password.
+        return Err(Error::Config(format!(
+            "{field}: the server URL holds a user name or password (user:password@HOST), which \
+             kcurl never sends; put credentials in the kubeconfig user (token, username and \
+             password, client certificate)"
+        )));
+    }
+    let with_scheme = crate::request::normalize_origin(&with_scheme)
+        .map_err(|_| Error::Config(format!("{field}: \"{s}\" has an invalid host name")))?;
     let scheme = with_scheme
         .split("://")
         .next()

@@ -25,6 +25,9 @@ pub enum Error {
     Output(io::Error),
     /// `--until`: the condition was not met in time (exit 8).
     Unmet(String),
+    /// A size or time limit on input from outside was exceeded: a body or watch event past
+    /// `--max-body-size`, an exec plugin's output or run time (exit 10).
+    Limit(String),
 }
 
 impl Error {
@@ -36,6 +39,7 @@ impl Error {
             Error::Connect(_) | Error::Refused(_) => 6,
             Error::Tls(_) => 7,
             Error::Unmet(_) => 8,
+            Error::Limit(_) => 10,
         }
     }
 
@@ -53,7 +57,8 @@ impl fmt::Display for Error {
             | Error::Connect(m)
             | Error::Refused(m)
             | Error::Tls(m)
-            | Error::Unmet(m) => f.write_str(m),
+            | Error::Unmet(m)
+            | Error::Limit(m) => f.write_str(m),
             Error::Output(e) => write!(f, "writing to stdout: {e}"),
         }
     }
@@ -89,6 +94,7 @@ mod tests {
         assert_eq!(Error::Tls(String::new()).exit_code(), 7);
         assert_eq!(Error::Refused(String::new()).exit_code(), 6);
         assert_eq!(Error::Unmet(String::new()).exit_code(), 8);
+        assert_eq!(Error::Limit(String::new()).exit_code(), 10);
         assert_eq!(Error::Output(io::Error::other("x")).exit_code(), 1);
         for (status, code) in [(200, 0), (204, 0), (301, 3), (404, 4), (422, 4), (503, 5)] {
             assert_eq!(exit_code_for_status(status), code);

@@ -123,6 +123,14 @@ impl Spec {
         if patch_type == Some(PatchType::Apply) && !has("fieldManager", &params) {
             params.push(("fieldManager".into(), "kcurl".into()));
         }
+        if let Some(ns) = args.namespace.as_deref() {
+            check_namespace(ns).map_err(|rule| {
+                Error::Usage(format!(
+                    "-n \"{}\": invalid namespace: {rule}",
+                    sanitize(ns)
+                ))
+            })?;
+        }
         // Here, not per cluster: said once however many contexts are asked.
         if let Some(ns) = &args.namespace
             && !args.target.contains("{namespace}")
@@ -133,6 +141,7 @@ impl Spec {
                 args.target
             ));
         }
+        check_content_length(&user_headers, body.as_deref(), streamed.is_some())?;
         Ok(Spec {
             method,
             user_headers,
@@ -151,6 +160,37 @@ impl Spec {
     pub fn is_streamed(&self) -> bool {
         self.large_stdin
     }
+}
+
+/// A `-H 'Content-Length: N'` must match the body that is sent: a larger N makes the server
+/// wait for bytes that never come (a hang), a smaller one cuts the body. Usage error either way.
+fn check_content_length(
+    user: &[(HeaderName, Option<HeaderValue>)],
+    body: Option<&[u8]>,
+    streamed: bool,
+) -> Result<()> {
+    for (name, value) in user {
+        if name != http::header::CONTENT_LENGTH {
+            continue;
+        }
+        let Some(value) = value else { continue };
+        let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let given: Option<u64> = text.trim().parse().ok();
+        let actual = body.map_or(0, |b| b.len() as u64);
+        if streamed || given != Some(actual) {
+            let what = if streamed {
+                "a body streamed from stdin".to_string()
+            } else {
+                format!("the body is {actual} bytes")
+            };
+            return Err(Error::Usage(format!(
+                "-H \"Content-Length: {}\": {what}; drop the header (kcurl sets Content-Length \
+                 from the body)",
+                sanitize(&text)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `--data`, `--data @pod.yaml` or `--data @- (stdin)`, for messages.
@@ -258,6 +298,18 @@ impl<'a> Exchange<'a> {
         target: Target,
         label: Option<&str>,
     ) -> Result<Self> {
+        if args.namespace.is_none()
+            && let Some(ns) = target.namespace.as_deref()
+            && (args.target.contains("{namespace}") || args.target.contains("{ns}"))
+        {
+            check_namespace(ns).map_err(|rule| {
+                let context = target.provenance.context.as_deref().unwrap_or("-");
+                Error::Config(format!(
+                    "context \"{context}\": invalid namespace \"{}\": {rule}",
+                    sanitize(ns)
+                ))
+            })?;
+        }
         let path = fill_namespace(
             &args.target,
             args.namespace.as_deref(),
@@ -276,17 +328,35 @@ impl<'a> Exchange<'a> {
             ));
         }
         let send_credentials = url.same_origin && https;
-        if target.credentials.is_some() && !send_credentials {
+        let withheld =
+            target.credentials.is_some() || target.credentials.impersonate.user.is_some();
+        if withheld && !send_credentials {
+            // Say what does go out: the user's own -H Authorization is sent wherever they ask.
+            let user_auth = spec
+                .user_headers
+                .iter()
+                .any(|(n, v)| n == http::header::AUTHORIZATION && v.is_some());
             if !url.same_origin {
+                let sent = if user_auth {
+                    "sending the request with your -H Authorization only, not the kubeconfig's \
+                     credentials"
+                } else {
+                    "sending the request without credentials"
+                };
                 warn(&format!(
-                    "{label}{} is not the cluster's server ({}): sending the request without credentials",
+                    "{label}{} is not the cluster's server ({}): {sent}",
                     url.display(),
                     target.server
                 ));
             } else {
+                let sent = if user_auth {
+                    "; your -H Authorization is sent as given"
+                } else {
+                    ""
+                };
                 warn(&format!(
                     "{label}not sending credentials over plain http to {} (they would travel \
-                     unencrypted; kubectl withholds them too)",
+                     unencrypted; kubectl withholds them too){sent}",
                     target.server
                 ));
             }
@@ -618,6 +688,22 @@ pub fn redact_header(name: &HeaderName, value: &HeaderValue) -> String {
         };
     }
     sanitize(&text)
+}
+
+/// Check a namespace as kubectl does: a DNS-1123 label (apimachinery
+/// `ValidateNamespaceName` → `IsDNS1123Label`). The error is the rule, for messages.
+pub fn check_namespace(ns: &str) -> std::result::Result<(), &'static str> {
+    const RULE: &str = "a namespace must be a lowercase RFC 1123 label: at most 63 characters, \
+                        lower case letters, digits and '-', starting and ending with a letter or \
+                        digit (e.g. 'my-name' or '123-abc')";
+    let b = ns.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-';
+    if ok { Ok(()) } else { Err(RULE) }
 }
 
 /// Replace `{namespace}` and `{ns}`: `-n`, else the context's namespace, else `default`.

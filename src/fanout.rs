@@ -8,7 +8,7 @@
 //! failing context never hides the others. Bodies are held in memory (they become part of a
 //! JSON object); JSON bodies are embedded byte for byte, others as a JSON string.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -21,9 +21,6 @@ use crate::output::{self, diag, json, sanitize};
 
 /// How many contexts are asked at the same time.
 pub const PARALLEL: usize = 8;
-
-/// The most of one context's body kept in memory.
-const BODY_LIMIT: u64 = 256 << 20;
 
 /// True when the flags ask for more than one context (or a glob, or all of them).
 pub fn requested(args: &Args) -> bool {
@@ -254,17 +251,19 @@ fn ask(
             .and_then(|v| v.to_str().ok()),
     );
     let mut body = Vec::new();
-    response
-        .body_mut()
-        .as_reader()
-        .take(BODY_LIMIT)
-        .read_to_end(&mut body)
-        .map_err(|e| {
-            Error::Connect(format!(
-                "{}: the response body was cut off: {e}",
-                exchange.url.display()
-            ))
-        })?;
+    crate::limit::read_to_end(
+        response.body_mut().as_reader(),
+        &mut body,
+        args.max_body_size,
+        "the body of one context's response",
+    )
+    .map_err(|e| match crate::limit::Exceeded::in_io(&e) {
+        Some(x) => x.to_error(&exchange.url.display()),
+        None => Error::Connect(format!(
+            "{}: the response body was cut off: {e}",
+            exchange.url.display()
+        )),
+    })?;
     exchange.trace_timings(&timings);
     Ok((status, body, is_json))
 }

@@ -81,15 +81,25 @@ pub fn load(dir: &Path, getenv: &dyn Fn(&str) -> Option<String>) -> Result<InClu
             io_reason(&e)
         ))
     })?;
-    let namespace = getenv("POD_NAMESPACE")
-        .filter(|n| !n.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string(dir.join("namespace"))
-                .ok()
-                .map(|n| n.trim().to_string())
-                .filter(|n| !n.is_empty())
-        })
-        .unwrap_or_else(|| "default".to_string());
+    let ns_file = dir.join("namespace");
+    let (namespace, origin) = match getenv("POD_NAMESPACE").filter(|n| !n.is_empty()) {
+        Some(n) => (n, "POD_NAMESPACE".to_string()),
+        None => match std::fs::read_to_string(&ns_file)
+            .ok()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+        {
+            Some(n) => (n, display_path(&ns_file)),
+            None => ("default".to_string(), String::new()),
+        },
+    };
+    // Pasted into request paths: checked as kubectl checks a namespace.
+    crate::exchange::check_namespace(&namespace).map_err(|rule| {
+        Error::Config(format!(
+            "in-cluster configuration: {origin} \"{}\": invalid namespace: {rule}",
+            crate::output::sanitize(&namespace)
+        ))
+    })?;
     Ok(InCluster {
         server: format!("https://{host}:{port}"),
         ca_pem,

@@ -168,6 +168,8 @@ pub struct Kubeconfig {
     pub contexts: Vec<Entry<Context>>,
     /// `current-context` and the file that set it.
     pub current_context: Option<(String, PathBuf)>,
+    /// `KUBECONFIG` is set but names no file (`KUBECONFIG=::`).
+    pub env_names_no_file: bool,
 }
 
 /// Where kubeconfig files come from: the inputs of [`locate`].
@@ -227,7 +229,11 @@ pub fn locate(sources: &Sources) -> Vec<(PathBuf, bool)> {
 /// Locate, read, resolve and merge all kubeconfig files.
 pub fn load(sources: &Sources) -> Result<Kubeconfig> {
     let mut merged = Kubeconfig::default();
-    for (path, required) in locate(sources) {
+    let located = locate(sources);
+    merged.env_names_no_file = located.is_empty()
+        && sources.explicit.is_none()
+        && sources.env.as_ref().is_some_and(|v| !v.is_empty());
+    for (path, required) in located {
         let text = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
@@ -273,20 +279,71 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<File> {
     if text.trim().is_empty() {
         return Ok(File::default());
     }
-    let options = serde_saphyr::options! { with_snippet: false };
+    // As client-go's YAML decoder: a key written twice keeps the last value. The parser's
+    // node and event budgets grow with the file (30,000 contexts is a 10 MB file); its
+    // alias, anchor and depth limits (billion laughs) stay as they are.
+    let budget = serde_saphyr::budget! {
+        max_nodes: text.len().max(250_000),
+        max_events: text.len().saturating_mul(2).max(1_000_000),
+    };
+    let options = serde_saphyr::options! {
+        with_snippet: false,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+        budget: budget,
+    };
     let file: Option<File> = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let msg = e.to_string();
         let msg = msg.lines().next().unwrap_or("").trim().to_string();
+        // The parser's own advice names its API ("set DuplicateKeyPolicy in Options"): cut it.
+        let msg = match msg.split_once(", set ") {
+            Some((head, tail)) => match tail.rfind(" at line ") {
+                Some(i) => format!("{head}{}", &tail[i..]),
+                None => head.to_string(),
+            },
+            None => msg,
+        };
         Error::Config(format!("{}: invalid kubeconfig: {msg}", display_path(path)))
     })?;
-    Ok(file.unwrap_or_default())
+    let file = file.unwrap_or_default();
+    // client-go's conversion refuses a name listed twice in one file ("duplicate name").
+    fn twice<'a>(
+        path: &Path,
+        kind: &str,
+        mut names: impl Iterator<Item = &'a String>,
+    ) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        match names.find(|n| !seen.insert(*n)) {
+            Some(n) => Err(Error::Config(format!(
+                "{}: {kind}: \"{n}\" is listed twice; kubectl refuses such a file too: remove \
+                 or rename one",
+                display_path(path)
+            ))),
+            None => Ok(()),
+        }
+    }
+    twice(
+        path,
+        "clusters",
+        file.clusters.iter().flatten().map(|c| &c.name),
+    )?;
+    twice(path, "users", file.users.iter().flatten().map(|u| &u.name))?;
+    twice(
+        path,
+        "contexts",
+        file.contexts.iter().flatten().map(|c| &c.name),
+    )?;
+    Ok(file)
 }
 
 /// Merge one file into the accumulated config: first definition of a name wins, as a whole.
 fn merge_file(merged: &mut Kubeconfig, path: &Path, file: File) {
     let dir = path.parent().unwrap_or(Path::new("."));
+    let known = |names: &mut dyn Iterator<Item = &String>| -> std::collections::HashSet<String> {
+        names.cloned().collect()
+    };
+    let clusters = known(&mut merged.clusters.iter().map(|e| &e.name));
     for c in file.clusters.unwrap_or_default() {
-        if merged.clusters.iter().any(|e| e.name == c.name) {
+        if clusters.contains(&c.name) {
             continue;
         }
         let mut value = c.value.unwrap_or_default();
@@ -297,8 +354,9 @@ fn merge_file(merged: &mut Kubeconfig, path: &Path, file: File) {
             value,
         });
     }
+    let users = known(&mut merged.users.iter().map(|e| &e.name));
     for u in file.users.unwrap_or_default() {
-        if merged.users.iter().any(|e| e.name == u.name) {
+        if users.contains(&u.name) {
             continue;
         }
         let mut value = u.user.unwrap_or_default();
@@ -320,8 +378,9 @@ fn merge_file(merged: &mut Kubeconfig, path: &Path, file: File) {
             value,
         });
     }
+    let contexts = known(&mut merged.contexts.iter().map(|e| &e.name));
     for c in file.contexts.unwrap_or_default() {
-        if merged.contexts.iter().any(|e| e.name == c.name) {
+        if contexts.contains(&c.name) {
             continue;
         }
         let value = c.value.unwrap_or_default();
@@ -495,7 +554,9 @@ impl Kubeconfig {
 
     /// The files that were looked for, for the "nothing found" message.
     pub fn describe_tried(&self) -> String {
-        if self.missing.is_empty() {
+        if self.env_names_no_file {
+            "KUBECONFIG is set but names no file".to_string()
+        } else if self.missing.is_empty() {
             "no HOME to find ~/.kube/config in".to_string()
         } else {
             self.missing

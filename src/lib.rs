@@ -16,6 +16,7 @@ pub mod incluster;
 pub mod jq;
 pub mod jqpath;
 pub mod kubeconfig;
+pub mod limit;
 pub mod output;
 pub mod paginate;
 pub mod proxy;
@@ -32,6 +33,7 @@ use crate::exchange::{Exchange, Spec, Timings};
 
 /// Run one kcurl invocation; returns the exit code (0 for 2xx, 3/4/5 for other statuses).
 pub fn run(args: &Args) -> Result<u8> {
+    stdout_is_open()?;
     // Compile jq programs before anything is read or sent: a typo is a usage error.
     let program = args
         .jq
@@ -93,16 +95,33 @@ pub fn run(args: &Args) -> Result<u8> {
     Ok(code)
 }
 
+/// Fail before anything is sent when stdout is closed (`kcurl … >&-`), as cat, curl and jq
+/// do. Rust's runtime reopens a closed stdout on `/dev/null` (read-write) before `main`, which
+/// would lose the answer with exit 0; a user's own `>/dev/null` is write-only. (A closed
+/// *pipe* is different: `| head -1` is success, see `Error::is_broken_pipe`.)
+fn stdout_is_open() -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::OFlags;
+        let out = std::io::stdout();
+        let rdwr = rustix::fs::fcntl_getfl(&out).is_ok_and(|f| f & OFlags::ACCMODE == OFlags::RDWR);
+        let devnull = std::fs::read_link("/proc/self/fd/1")
+            .is_ok_and(|p| p == std::path::Path::new("/dev/null"));
+        if rdwr && devnull {
+            return Err(Error::Output(std::io::Error::other(
+                "standard output is closed; nothing could be printed",
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// How to print, from the flags and the terminal.
 pub fn output_options(args: &Args) -> output::Options {
     let no_color = std::env::var("NO_COLOR").ok();
     let term = std::env::var("TERM").ok();
-    let color = output::use_color(
-        args.color,
-        std::io::stdout().is_terminal(),
-        no_color.as_deref(),
-        term.as_deref(),
-    );
+    let terminal = std::io::stdout().is_terminal();
+    let color = output::use_color(args.color, terminal, no_color.as_deref(), term.as_deref());
     output::Options {
         raw: args.raw,
         color,
@@ -115,6 +134,8 @@ pub fn output_options(args: &Args) -> output::Options {
         include: args.include,
         watch: args.watch || watch_in_query(&args.target),
         table: args.table.then_some(args.wide),
+        max_body: args.max_body_size,
+        terminal,
     }
 }
 

@@ -109,7 +109,7 @@ pub fn run(
                 None => serde_json::to_value(page_value(&page))
                     .map_err(|e| Error::Config(format!("--paginate: {e}")))?,
             };
-            output::filter_and_print(p, value, out, st.opts.style())
+            output::filter_and_print(p, value, out, st.opts)
         }),
     }
 }
@@ -204,11 +204,16 @@ impl State<'_, '_> {
             ));
         }
         let mut body = Vec::new();
-        response
-            .body_mut()
-            .as_reader()
-            .read_to_end(&mut body)
-            .map_err(|e| Error::Connect(format!("{}: the page was cut off: {e}", url.display())))?;
+        crate::limit::read_to_end(
+            response.body_mut().as_reader(),
+            &mut body,
+            self.opts.max_body,
+            "a page of --paginate",
+        )
+        .map_err(|e| match crate::limit::Exceeded::in_io(&e) {
+            Some(x) => x.to_error(&url.display()),
+            None => Error::Connect(format!("{}: the page was cut off: {e}", url.display())),
+        })?;
         let page: Page = serde_json::from_slice(&body).map_err(|e| {
             Error::Config(format!(
                 "{}: --paginate: the page is not a JSON list ({e})",

@@ -261,15 +261,28 @@ fn cidr_contains(net: IpAddr, bits: u8, ip: IpAddr) -> bool {
 }
 
 /// Replace `user:password@` in a URL with `<redacted>@`.
+///
+/// The URL is parsed (RFC 3986: the authority ends at the first '/', '?' or '#'); when what
+/// precedes the first '/' is no valid `host:port`, a password containing '/'
+/// (`http://u:pa/ss@proxy`) is assumed and everything up to the last '@' is redacted.
 pub fn redact_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
-        None => url.to_string(),
+    if !crate::request::has_userinfo(url) {
+        return url.to_string();
     }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = match rest[..end].rfind('@') {
+        Some(at) => at,
+        // `has_userinfo` saw an '@' after a '/' that belongs to the password.
+        None => rest
+            .split(['?', '#'])
+            .next()
+            .and_then(|r| r.rfind('@'))
+            .unwrap_or(0),
+    };
+    format!("{scheme}://<redacted>@{}", &rest[at + 1..])
 }
 
 #[cfg(test)]
@@ -397,5 +410,14 @@ mod tests {
             "http://<redacted>@p:3128/x@y"
         );
         assert_eq!(redact_userinfo("http://p:3128"), "http://p:3128");
+        // A password holding '/' (or '?'-free path-looking text) is still userinfo.
+        assert_eq!(
+            redact_userinfo("http://u:PW/SECRET@proxy:3128"),
+            "http://<redacted>@proxy:3128"
+        );
+        assert_eq!(
+            redact_userinfo("socks5://u:a/b/c@proxy"),
+            "socks5://<redacted>@proxy"
+        );
     }
 }

@@ -36,11 +36,27 @@ impl Url {
 /// percent-encoded; existing `%XX` escapes are left alone.
 pub fn build_url(server: &str, target: &str) -> Result<Url> {
     let lower = target.to_ascii_lowercase();
-    let full = if lower.starts_with("https://") || lower.starts_with("http://") {
-        target.to_string()
+    let is_url = lower.starts_with("https://") || lower.starts_with("http://");
+    if is_url && has_userinfo(target) {
+        // The target is not echoed: it holds a password.
+        return Err(Error::Usage(
+            "the URL holds a user name or password (user:password@HOST), which kcurl never \
+             sends; put credentials in the kubeconfig user, or use -H 'Authorization: …'"
+                .to_string(),
+        ));
+    }
+    let shown = short(target);
+    if target.contains('#') {
+        return Err(Error::Usage(format!(
+            "\"{shown}\": '#' starts a URL fragment, which is never sent to the server; write %23 \
+             if it belongs to the path or query"
+        )));
+    }
+    let full = if is_url {
+        normalize_origin(target)?
     } else if target.contains("://") {
         return Err(Error::Usage(format!(
-            "\"{target}\": only http:// and https:// URLs (or an API path such as /api) are supported"
+            "\"{shown}\": only http:// and https:// URLs (or an API path such as /api) are supported"
         )));
     } else if target.starts_with('/') {
         format!("{server}{target}")
@@ -48,19 +64,185 @@ pub fn build_url(server: &str, target: &str) -> Result<Url> {
         format!("{server}/{target}")
     };
     let encoded = encode_url_chars(&full);
+    if encoded.len() >= MAX_URL_LEN {
+        return Err(Error::Usage(format!(
+            "\"{shown}\": the URL is {} bytes long; at most {} can be sent (use fewer -P \
+             parameters, or a selector)",
+            encoded.len(),
+            MAX_URL_LEN - 1
+        )));
+    }
     let uri: Uri = encoded
         .parse()
-        .map_err(|e| Error::Usage(format!("\"{target}\": not a valid URL path: {e}")))?;
+        .map_err(|e| Error::Usage(format!("\"{shown}\": not a valid URL path: {e}")))?;
     if uri.host().is_none_or(str::is_empty) {
-        return Err(Error::Usage(format!("\"{target}\": the URL has no host")));
+        return Err(Error::Usage(format!("\"{shown}\": the URL has no host")));
     }
     let server_uri: Uri = server
         .parse()
         .map_err(|e| Error::Config(format!("server \"{server}\": not a valid URL: {e}")))?;
-    let same_origin = uri.scheme_str().map(str::to_ascii_lowercase)
-        == server_uri.scheme_str().map(str::to_ascii_lowercase)
-        && tls::authority_of(&uri).eq_ignore_ascii_case(&tls::authority_of(&server_uri));
+    // Both sides went through `normalize_origin` (the server in `config`): one spelling of
+    // scheme and host decides both "is this the cluster" and which TLS settings apply.
+    let same_origin = uri.scheme_str() == server_uri.scheme_str()
+        && tls::authority_of(&uri) == tls::authority_of(&server_uri);
     Ok(Url { uri, same_origin })
+}
+
+/// The longest URL the `http` crate accepts (`u16::MAX - 1` bytes), plus one.
+const MAX_URL_LEN: usize = u16::MAX as usize;
+
+/// At most 200 characters of `s`, for messages (a 150 KB URL is not echoed whole).
+pub fn short(s: &str) -> String {
+    const MAX: usize = 200;
+    if s.chars().count() <= MAX {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(MAX).collect();
+    format!("{head}… ({} bytes)", s.len())
+}
+
+/// True when an `http(s)://` URL has `user[:password]@` before its host.
+pub fn has_userinfo(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    // The authority ends at the first '/', '?' or '#' (RFC 3986 3.2).
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    if authority.contains('@') {
+        return true;
+    }
+    // A password holding '/' (`u:pa/ss@host`): what precedes the '/' is no `host:port`.
+    let bad_port = !authority.starts_with('[')
+        && authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()));
+    bad_port
+        && rest[end..]
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .contains('@')
+}
+
+/// `scheme://host[:port]…` with the scheme and host in their one canonical spelling: lower
+/// case, and an internationalised host in its ASCII (punycode, `xn--`) form, as URL parsers
+/// and client-go do. The rest of the URL is kept as given.
+pub fn normalize_origin(url: &str) -> Result<String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Ok(url.to_string());
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (host, port) = if authority.starts_with('[') {
+        match authority.find(']') {
+            Some(i) => authority.split_at(i + 1),
+            None => (authority, ""),
+        }
+    } else {
+        match authority.rfind(':') {
+            Some(i) => authority.split_at(i),
+            None => (authority, ""),
+        }
+    };
+    let host = if host.is_ascii() {
+        host.to_ascii_lowercase()
+    } else {
+        idna_to_ascii(host).ok_or_else(|| {
+            Error::Usage(format!(
+                "\"{}\": the host name is not a valid internationalised domain name",
+                short(url)
+            ))
+        })?
+    };
+    Ok(format!(
+        "{}://{host}{port}{tail}",
+        scheme.to_ascii_lowercase()
+    ))
+}
+
+/// A Unicode host name in ASCII: each label lower-cased and, when not ASCII, punycode-encoded
+/// with the `xn--` prefix (RFC 3490 ToASCII, without the full UTS #46 mapping table).
+fn idna_to_ascii(host: &str) -> Option<String> {
+    let mut labels = Vec::new();
+    for label in host.split(['.', '\u{3002}', '\u{ff0e}', '\u{ff61}']) {
+        let label = label.to_lowercase();
+        if label.is_ascii() {
+            labels.push(label);
+        } else {
+            labels.push(format!("xn--{}", punycode(&label)?));
+        }
+    }
+    let out = labels.join(".");
+    (out.len() <= 253).then_some(out)
+}
+
+/// RFC 3492 punycode encoding of one label.
+fn punycode(input: &str) -> Option<String> {
+    const BASE: u32 = 36;
+    const T_MIN: u32 = 1;
+    const T_MAX: u32 = 26;
+    const SKEW: u32 = 38;
+    const DAMP: u32 = 700;
+    fn digit(d: u32) -> char {
+        (if d < 26 {
+            b'a' + d as u8
+        } else {
+            b'0' + (d - 26) as u8
+        }) as char
+    }
+    fn adapt(mut delta: u32, points: u32, first: bool) -> u32 {
+        delta /= if first { DAMP } else { 2 };
+        delta += delta / points;
+        let mut k = 0;
+        while delta > ((BASE - T_MIN) * T_MAX) / 2 {
+            delta /= BASE - T_MIN;
+            k += BASE;
+        }
+        k + (BASE - T_MIN + 1) * delta / (delta + SKEW)
+    }
+    let chars: Vec<u32> = input.chars().map(u32::from).collect();
+    let mut out: String = input.chars().filter(char::is_ascii).collect();
+    let basic = out.len() as u32;
+    let mut handled = basic;
+    if basic > 0 {
+        out.push('-');
+    }
+    let (mut n, mut delta, mut bias) = (128u32, 0u32, 72u32);
+    while (handled as usize) < chars.len() {
+        let m = chars.iter().copied().filter(|&c| c >= n).min()?;
+        delta = delta.checked_add((m - n).checked_mul(handled + 1)?)?;
+        n = m;
+        for &c in &chars {
+            if c < n {
+                delta = delta.checked_add(1)?;
+            }
+            if c == n {
+                let mut q = delta;
+                let mut k = BASE;
+                loop {
+                    let t = if k <= bias {
+                        T_MIN
+                    } else if k >= bias + T_MAX {
+                        T_MAX
+                    } else {
+                        k - bias
+                    };
+                    if q < t {
+                        break;
+                    }
+                    out.push(digit(t + (q - t) % (BASE - t)));
+                    q = (q - t) / (BASE - t);
+                    k += BASE;
+                }
+                out.push(digit(q));
+                bias = adapt(delta, handled + 1, handled == basic);
+                delta = 0;
+                handled += 1;
+            }
+        }
+        delta += 1;
+        n += 1;
+    }
+    Some(out)
 }
 
 /// Percent-encode the bytes that are not allowed anywhere in a URI (RFC 3986), leaving
@@ -201,8 +383,14 @@ pub fn headers(
             out.push((http::header::AUTHORIZATION, v));
         }
     }
-    // client-go sets impersonation headers whether or not the transport is TLS.
-    for (name, value) in creds.impersonate.headers() {
+    // Impersonation is an authority claim like the token: the cluster's server only, over
+    // https (client-go sends it on any transport; kcurl withholds it with the credentials).
+    let impersonate = if send_credentials {
+        creds.impersonate.headers()
+    } else {
+        Vec::new()
+    };
+    for (name, value) in impersonate {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             Error::Config(format!("impersonation header {name} is not a valid name"))
         })?;
@@ -308,9 +496,36 @@ pub fn classify(err: ureq::Error, url: &Url, connector: &Connector, timeouts: Ti
         .unwrap_or("")
         .trim_matches(|c| c == '[' || c == ']')
         .to_string();
-    let tls_explain = |e: &rustls::Error| match connector.tls_for(&authority) {
-        Ok(tls) => tls.explain(e, &host),
-        Err(m) => m,
+    // The handshake that failed may be an https proxy's: explain it with the settings used
+    // for that peer, and name it.
+    let tls_explain = |e: &rustls::Error| {
+        let peer = connector
+            .last_handshake()
+            .unwrap_or_else(|| authority.clone());
+        let (peer_host, proxy) = if peer == authority {
+            (host.clone(), String::new())
+        } else {
+            let h = peer.rsplit_once(':').map_or(peer.as_str(), |(h, _)| h);
+            (
+                h.trim_matches(|c| c == '[' || c == ']').to_string(),
+                format!("the https proxy {peer}: "),
+            )
+        };
+        let text = match connector.tls_for(&peer) {
+            Ok(tls) => tls.explain(e, &peer_host),
+            Err(m) => m,
+        };
+        let text = if proxy.is_empty() {
+            text
+        } else {
+            // The proxy is checked against the system trust store, never the cluster's CA.
+            text.replace("the server's certificate", "its certificate")
+                .replace(
+                    "check certificate-authority, or use --insecure at your own risk",
+                    "add the proxy's CA to the system trust store",
+                )
+        };
+        format!("{proxy}{text}")
     };
     match err {
         ureq::Error::Rustls(e) => Error::Tls(format!("{where_}: {}", tls_explain(&e))),
@@ -400,6 +615,35 @@ mod tests {
         assert!(u.same_origin);
         let u = build_url("https://h:6443", "api/v1").unwrap();
         assert_eq!(u.display(), "https://h:6443/api/v1");
+    }
+
+    #[test]
+    fn scheme_and_host_have_one_spelling() {
+        let u = build_url("https://h.example:6443", "HTTPS://H.Example:6443/api").unwrap();
+        assert_eq!(u.display(), "https://h.example:6443/api");
+        assert!(u.same_origin);
+        assert_eq!(
+            normalize_origin("https://Bücher.Example/Api").unwrap(),
+            "https://xn--bcher-kva.example/Api"
+        );
+        assert_eq!(
+            normalize_origin("https://münchen.de:443").unwrap(),
+            "https://xn--mnchen-3ya.de:443"
+        );
+        assert_eq!(
+            normalize_origin("HTTP://[::1]:80/X").unwrap(),
+            "http://[::1]:80/X"
+        );
+    }
+
+    #[test]
+    fn userinfo_is_recognised() {
+        assert!(has_userinfo("https://u:p@h/api"));
+        assert!(has_userinfo("https://u@h"));
+        assert!(has_userinfo("https://u:p/w@h/api"));
+        assert!(!has_userinfo("https://h:6443/api/x@y"));
+        assert!(!has_userinfo("https://[::1]:6443/a@b"));
+        assert!(!has_userinfo("https://h/a?x=u:p@h"));
     }
 
     #[test]

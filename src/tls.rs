@@ -66,6 +66,32 @@ fn provider() -> Arc<CryptoProvider> {
 /// The end-entity certificate of the last failed verification, for [`explain`].
 type SeenCert = Arc<Mutex<Option<CertificateDer<'static>>>>;
 
+/// Whether the server sent a CertificateRequest, for [`explain`].
+type Asked = Arc<std::sync::atomic::AtomicBool>;
+
+/// The client-certificate resolver: the configured identity, if any, and a note that the
+/// server asked for one (to tell "client certificate required" from "no cipher in common").
+#[derive(Debug)]
+struct ClientCertResolver {
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
+    asked: Asked,
+}
+
+impl rustls::client::ResolvesClientCert for ClientCertResolver {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.asked.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.identity.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.identity.is_some()
+    }
+}
+
 /// A built TLS configuration plus what [`explain`] needs to describe its failures.
 #[derive(Clone)]
 pub struct Tls {
@@ -75,6 +101,7 @@ pub struct Tls {
     seen: SeenCert,
     server_name: Option<ServerName<'static>>,
     has_identity: bool,
+    asked: Asked,
 }
 
 impl fmt::Debug for Tls {
@@ -124,6 +151,7 @@ impl Tls {
             Arc::new(Recording {
                 inner,
                 seen: seen.clone(),
+                pinned: ca_ders.clone(),
             })
         };
         let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -131,20 +159,27 @@ impl Tls {
             .map_err(|e| Error::Config(format!("TLS setup: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(verifier);
-        let mut config = match &settings.identity {
-            None => builder.with_no_client_auth(),
+        let identity = match &settings.identity {
+            None => None,
             Some(id) => {
                 let (chain, key) = load_identity(id, &provider)?;
-                builder.with_client_auth_cert(chain, key).map_err(|e| {
-                    Error::Config(format!(
-                        "{} and {}: {}",
-                        id.cert_origin,
-                        id.key_origin,
-                        identity_reason(&e)
-                    ))
-                })?
+                let certified = rustls::sign::CertifiedKey::from_der(chain, key, &provider)
+                    .map_err(|e| {
+                        Error::Config(format!(
+                            "{} and {}: {}",
+                            id.cert_origin,
+                            id.key_origin,
+                            identity_reason(&e)
+                        ))
+                    })?;
+                Some(Arc::new(certified))
             }
         };
+        let asked: Asked = Arc::default();
+        let mut config = builder.with_client_cert_resolver(Arc::new(ClientCertResolver {
+            identity,
+            asked: asked.clone(),
+        }));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let server_name = match &settings.server_name {
             Some(n) => Some(ServerName::try_from(n.clone()).map_err(|_| {
@@ -161,7 +196,13 @@ impl Tls {
             seen,
             server_name,
             has_identity: settings.identity.is_some(),
+            asked,
         })
+    }
+
+    /// True when the server asked for a client certificate during the last handshake.
+    fn asked_for_cert(&self) -> bool {
+        self.asked.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Explain a TLS failure in plain words, for a connection to `host`.
@@ -176,9 +217,24 @@ impl Tls {
             rustls::Error::AlertReceived(alert) => {
                 use rustls::AlertDescription as A;
                 match alert {
-                    A::CertificateRequired | A::HandshakeFailure if !self.has_identity => format!(
+                    A::CertificateRequired if !self.has_identity => format!(
                         "the server requires a client certificate and none is configured (TLS alert: {alert:?})"
                     ),
+                    // TLS 1.2 servers answer a missing client certificate with a generic
+                    // handshake_failure, also used for "no cipher in common": the server must
+                    // have asked for a certificate for it to mean the former.
+                    A::HandshakeFailure if !self.has_identity && self.asked_for_cert() => format!(
+                        "the server requires a client certificate and none is configured (TLS alert: {alert:?})"
+                    ),
+                    A::HandshakeFailure | A::InsufficientSecurity | A::ProtocolVersion
+                        if !self.asked_for_cert() =>
+                    {
+                        format!(
+                            "the server refused the TLS handshake (alert: {alert:?}): most likely \
+                             no TLS version or cipher suite in common (kcurl offers TLS 1.2 and \
+                             1.3 with modern ciphers only)"
+                        )
+                    }
                     A::BadCertificate
                     | A::CertificateUnknown
                     | A::UnknownCA
@@ -240,6 +296,21 @@ impl Tls {
                      refuse such certificates. Reissue it with a subjectAltName for {name}"
                 )
             }
+            // An IP address listed as a DNS name: the certificate must list it as an IP SAN.
+            CertificateError::NotValidForNameContext { presented, .. }
+                if name.parse::<std::net::IpAddr>().is_ok()
+                    && presented.iter().any(|p| {
+                        p.strip_prefix("DnsName(\"")
+                            .and_then(|p| p.strip_suffix("\")"))
+                            == Some(name)
+                    }) =>
+            {
+                format!(
+                    "the server's certificate lists {name} as a DNS name, but an IP address must \
+                     be an IP address entry of its subjectAltName (Go and kubectl refuse it too); \
+                     reissue it with IP:{name}, or connect by a DNS name it lists"
+                )
+            }
             CertificateError::NotValidForNameContext { presented, .. } => format!(
                 "the server's certificate is valid for {}, not for {name}; connect to one of those names \
                  or set tls-server-name",
@@ -275,6 +346,15 @@ impl Tls {
             }
             CertificateError::BadEncoding => {
                 "the server's certificate could not be parsed".to_string()
+            }
+            CertificateError::Other(_)
+                if is_ca_used_as_end_entity(&rustls::Error::InvalidCertificate(ce.clone())) =>
+            {
+                format!(
+                    "the server's certificate is a CA certificate (CA:TRUE) and is not itself one \
+                     of the trusted CAs ({origin}); trust exactly this certificate with \
+                     certificate-authority, or reissue it as a server certificate"
+                )
             }
             other => format!("the server's certificate was refused: {other:?}"),
         }
@@ -396,22 +476,6 @@ fn rustls_reason(e: &rustls::Error) -> String {
 /// Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] EXPLICIT version OPTIONAL, … } … }.
 /// An absent version field means v1.
 fn x509_version(der: &[u8]) -> Option<u8> {
-    fn header(b: &[u8]) -> Option<(u8, usize, usize)> {
-        let tag = *b.first()?;
-        let first = *b.get(1)?;
-        if first < 0x80 {
-            return Some((tag, 2, first as usize));
-        }
-        let n = (first & 0x7f) as usize;
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *b.get(2 + i)? as usize;
-        }
-        Some((tag, 2 + n, len))
-    }
     let (tag, hl, _) = header(der)?;
     if tag != 0x30 {
         return None;
@@ -432,6 +496,81 @@ fn x509_version(der: &[u8]) -> Option<u8> {
         return None;
     }
     int.get(2).map(|v| v + 1)
+}
+
+/// A DER header: (tag, header length, content length).
+fn header(b: &[u8]) -> Option<(u8, usize, usize)> {
+    let tag = *b.first()?;
+    let first = *b.get(1)?;
+    if first < 0x80 {
+        return Some((tag, 2, first as usize));
+    }
+    let n = (first & 0x7f) as usize;
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | *b.get(2 + i)? as usize;
+    }
+    Some((tag, 2 + n, len))
+}
+
+/// notBefore and notAfter of a DER certificate, in Unix seconds (RFC 5280 4.1.2.5).
+fn validity(der: &[u8]) -> Option<(u64, u64)> {
+    let (_, hl, _) = header(der)?;
+    let tbs = der.get(hl..)?;
+    let (_, hl, _) = header(tbs)?;
+    let mut rest = tbs.get(hl..)?;
+    // Skip [0] version (optional), serialNumber, signature, issuer.
+    let mut skipped = 0;
+    while skipped < 4 {
+        let (tag, hl, len) = header(rest)?;
+        if skipped == 0 && tag != 0xa0 {
+            skipped += 1;
+        }
+        rest = rest.get(hl + len..)?;
+        skipped += 1;
+    }
+    let (tag, hl, _) = header(rest)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let times = rest.get(hl..)?;
+    let (t1, hl1, len1) = header(times)?;
+    let not_before = der_time(t1, times.get(hl1..hl1 + len1)?)?;
+    let times = times.get(hl1 + len1..)?;
+    let (t2, hl2, len2) = header(times)?;
+    let not_after = der_time(t2, times.get(hl2..hl2 + len2)?)?;
+    Some((not_before, not_after))
+}
+
+/// UTCTime (`YYMMDDHHMMSSZ`, tag 0x17) or GeneralizedTime (`YYYYMMDDHHMMSSZ`, tag 0x18).
+fn der_time(tag: u8, text: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(text).ok()?.strip_suffix('Z')?;
+    let num = |s: &str| s.parse::<i64>().ok();
+    let (year, rest) = match tag {
+        0x17 => {
+            let yy = num(text.get(..2)?)?;
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, text.get(2..)?)
+        }
+        0x18 => (num(text.get(..4)?)?, text.get(4..)?),
+        _ => return None,
+    };
+    if rest.len() != 10 {
+        return None;
+    }
+    let (mo, d) = (num(&rest[0..2])?, num(&rest[2..4])?);
+    let (h, mi, sec) = (num(&rest[4..6])?, num(&rest[6..8])?, num(&rest[8..10])?);
+    // Days from civil (Howard Hinnant), proleptic Gregorian, UTC.
+    let y = if mo <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if mo > 2 { mo - 3 } else { mo + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + h * 3600 + mi * 60 + sec).ok()
 }
 
 fn format_time(t: &UnixTime) -> String {
@@ -458,10 +597,54 @@ fn format_time(t: &UnixTime) -> String {
 }
 
 /// Delegates to webpki and remembers the end-entity certificate when verification fails.
+///
+/// One difference from webpki, to match Go (kubectl): a self-signed server certificate with
+/// the CA flag set is accepted when it is itself one of the trusted CA certificates (pinned,
+/// byte for byte) and is valid for the name and the current time. webpki refuses any CA
+/// certificate as an end entity (`CaUsedAsEndEntity`); Go's verifier builds the one-element
+/// chain and accepts it, and clusters made by hand (`openssl req -x509`) rely on that.
 #[derive(Debug)]
 struct Recording {
     inner: Arc<WebPkiServerVerifier>,
     seen: SeenCert,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+/// True for webpki's `CaUsedAsEndEntity`, which rustls passes on as an opaque `Other` error.
+fn is_ca_used_as_end_entity(e: &rustls::Error) -> bool {
+    matches!(e, rustls::Error::InvalidCertificate(CertificateError::Other(o))
+        if format!("{o:?}").contains("CaUsedAsEndEntity"))
+}
+
+/// A pinned CA certificate presented as the server's own: valid for `name` now?
+fn pinned_ca_as_server(
+    end_entity: &CertificateDer<'_>,
+    name: &ServerName<'_>,
+    now: UnixTime,
+) -> std::result::Result<(), rustls::Error> {
+    let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+    rustls::client::verify_server_name(&parsed, name)?;
+    let (not_before, not_after) = validity(end_entity).ok_or(rustls::Error::InvalidCertificate(
+        CertificateError::BadEncoding,
+    ))?;
+    let t = now.as_secs();
+    if t < not_before {
+        return Err(rustls::Error::InvalidCertificate(
+            CertificateError::NotValidYetContext {
+                time: now,
+                not_before: UnixTime::since_unix_epoch(std::time::Duration::from_secs(not_before)),
+            },
+        ));
+    }
+    if t > not_after {
+        return Err(rustls::Error::InvalidCertificate(
+            CertificateError::ExpiredContext {
+                time: now,
+                not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(not_after)),
+            },
+        ));
+    }
+    Ok(())
 }
 
 impl ServerCertVerifier for Recording {
@@ -473,9 +656,19 @@ impl ServerCertVerifier for Recording {
         ocsp: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        let r = self
-            .inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        let mut r =
+            self.inner
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        if let Err(e) = &r
+            && is_ca_used_as_end_entity(e)
+            && self
+                .pinned
+                .iter()
+                .any(|ca| ca.as_ref() == end_entity.as_ref())
+        {
+            r = pinned_ca_as_server(end_entity, server_name, now)
+                .map(|()| ServerCertVerified::assertion());
+        }
         if r.is_err() {
             if let Ok(mut s) = self.seen.lock() {
                 *s = Some(end_entity.clone().into_owned());
@@ -563,6 +756,8 @@ pub struct Connector {
     other: Arc<OnceLock<std::result::Result<Tls, String>>>,
     /// When the transport below TLS was ready (TCP, through any proxy) and when TLS was.
     timings: Arc<Mutex<(Option<Instant>, Option<Instant>)>>,
+    /// `host:port` of the last TLS handshake started: an https proxy's or the server's.
+    last_handshake: Arc<Mutex<Option<String>>>,
 }
 
 impl fmt::Debug for Connector {
@@ -582,7 +777,14 @@ impl Connector {
             insecure,
             other: Arc::new(OnceLock::new()),
             timings: Arc::new(Mutex::new((None, None))),
+            last_handshake: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// `host:port` of the last TLS handshake started (for an https proxy, the proxy's), so a
+    /// failure is explained with the settings that were used, naming the right peer.
+    pub fn last_handshake(&self) -> Option<String> {
+        self.last_handshake.lock().ok().and_then(|a| a.clone())
     }
 
     /// When the last connection was established (TCP) and when its TLS handshake finished.
@@ -637,6 +839,9 @@ impl<In: Transport> ureq::unversioned::transport::Connector<In> for Connector {
         }
         self.mark(false);
         let authority = authority_of(details.uri);
+        if let Ok(mut last) = self.last_handshake.lock() {
+            *last = Some(authority.clone());
+        }
         let tls = self
             .tls_for(&authority)
             .map_err(|_| ureq::Error::Tls("no usable trust store"))?;
@@ -667,12 +872,21 @@ impl<In: Transport> ureq::unversioned::transport::Connector<In> for Connector {
 }
 
 /// `host:port` with the scheme's default port filled in.
+///
+/// The host is lower-cased (URLs reach here normalised by `request::normalize_origin`; this
+/// keeps the comparison safe for any other spelling).
 pub fn authority_of(uri: &ureq::http::Uri) -> String {
-    let host = uri.host().unwrap_or("");
-    let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-        Some("http") => 80,
-        _ => 443,
-    });
+    let host = uri.host().unwrap_or("").to_ascii_lowercase();
+    let port = uri.port_u16().unwrap_or(
+        if uri
+            .scheme_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("http"))
+        {
+            80
+        } else {
+            443
+        },
+    );
     format!("{host}:{port}")
 }
 
@@ -776,6 +990,15 @@ mod tests {
         assert_eq!(plain_name("IpAddress(0::1)"), "::1");
         assert_eq!(plain_name("IpAddress(10.0.0.1)"), "10.0.0.1");
         assert_eq!(plain_name("Unsupported(0x08)"), "Unsupported(0x08)");
+    }
+
+    #[test]
+    fn der_times_read_as_unix_seconds() {
+        assert_eq!(der_time(0x17, b"700101000000Z"), Some(0));
+        assert_eq!(der_time(0x17, b"000301000000Z"), Some(951_868_800));
+        assert_eq!(der_time(0x18, b"20261129100000Z"), Some(1_795_946_400));
+        assert_eq!(der_time(0x17, b"7001010000Z"), None);
+        assert_eq!(der_time(0x19, b"700101000000Z"), None);
     }
 
     #[test]

@@ -9,7 +9,6 @@
 //! [`DEFAULT_TIMEOUT`], as `kubectl wait`): when it runs out, exit 8 with the expression's last
 //! value on stderr.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, exit_code_for_status};
@@ -63,7 +62,17 @@ pub fn run(
                     (_, 429 | 500..=599) => last = format!("{status} (server busy or failing)"),
                     (_, 200..=299) => {
                         let mut body = Vec::new();
-                        let read = response.body_mut().as_reader().read_to_end(&mut body);
+                        let read = crate::limit::read_to_end(
+                            response.body_mut().as_reader(),
+                            &mut body,
+                            opts.max_body,
+                            "the body --until reads",
+                        );
+                        if let Err(e) = &read
+                            && let Some(x) = crate::limit::Exceeded::in_io(e)
+                        {
+                            return Err(x.to_error(&url.display()));
+                        }
                         // A read cut short by the deadline is "not yet", not a failure.
                         if read.is_ok() {
                             if let Condition::Truthy(p, _) = &condition {

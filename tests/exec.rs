@@ -936,3 +936,90 @@ fn concurrent_runs_with_an_empty_cache_all_succeed() {
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(plugin.calls(), runs);
 }
+
+#[test]
+fn a_plugin_that_never_exits_is_killed_at_the_timeout() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    let pid_file = env.home().join("plugins/pid");
+    let plugin = Plugin::new(
+        &env,
+        "plugins/kp",
+        &format!("echo $$ > '{}'\nexec sleep 1000", pid_file.display()),
+    );
+    write_exec_config(&env, &pki, &server, &plugin);
+    let out = run(kcurl(&env).args(["--timeout", "1", "/version"]));
+    assert_eq!(out.code, Some(10), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "kcurl: error: ~/.kube/config: users[\"dev\"].exec: \"{}\" did not finish within 1s \
+             (--timeout); it was stopped\n",
+            plugin.command()
+        )
+    );
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert!(
+        !Path::new(&format!("/proc/{}", pid.trim())).exists(),
+        "the plugin (pid {pid}) still runs"
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn plugin_output_is_capped() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    let plugin = Plugin::new(
+        &env,
+        "plugins/kp",
+        "exec yes '{\"kind\":\"ExecCredential\"}'",
+    );
+    write_exec_config(&env, &pki, &server, &plugin);
+    let out = run(kcurl(&env).arg("/version"));
+    assert_eq!(out.code, Some(10), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "kcurl: error: ~/.kube/config: users[\"dev\"].exec: \"{}\" printed more than 1 MiB on \
+             stdout; it was stopped\n",
+            plugin.command()
+        )
+    );
+}
+
+#[test]
+fn a_bare_command_is_not_run_from_the_current_directory_through_an_empty_path_entry() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    // In the working directory (the fake home), as a planted file would be.
+    let plugin = Plugin::new(
+        &env,
+        "kcurl-test-local-kp",
+        &prints(&credential(V1, &token_status("tok-local", None))),
+    );
+    env.write(
+        ".kube/config",
+        &kubeconfig(
+            &server.url(),
+            &pki,
+            "",
+            &exec_user(V1, "kcurl-test-local-kp", ", interactiveMode: Never"),
+        ),
+    );
+    for path in [":/usr/bin:/bin", "/usr/bin:.:/bin"] {
+        let out = run(kcurl(&env).env("PATH", path).arg("/version"));
+        assert_eq!(out.code, Some(1), "{path}: {out:?}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "kcurl: error: ~/.kube/config: users[\"dev\"].exec.command: cannot run \
+                 \"kcurl-test-local-kp\": found as ./kcurl-test-local-kp through a relative or empty PATH \
+                 entry, which kubectl refuses to run too; give its absolute path\n"
+            ),
+            "{path}"
+        );
+    }
+    assert_eq!(plugin.calls(), 0);
+    assert!(server.requests().is_empty());
+}

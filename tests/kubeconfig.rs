@@ -300,3 +300,90 @@ fn missing_files_in_the_kubeconfig_list_are_skipped_and_nothing_found_is_explain
              (KUBERNETES_SERVICE_HOST is not set); use --kubeconfig FILE, set KUBECONFIG, or give --server URL\n",
         );
 }
+
+#[test]
+fn a_name_listed_twice_in_one_file_is_refused_as_kubectl_does() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    let ca = pki.ca.cert.display().to_string();
+    env.write(
+        ".kube/config",
+        &format!(
+            "clusters:\n{}{}users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\n",
+            cluster("c", &server.url(), &ca),
+            cluster("c", "https://127.0.0.1:1", &ca)
+        ),
+    );
+    let out = run(kcurl(&env).arg("/api"));
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "kcurl: error: ~/.kube/config: clusters: \"c\" is listed twice; kubectl refuses such a \
+         file too: remove or rename one\n"
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_key_written_twice_keeps_the_last_value_as_kubectl_does() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    let ca = pki.ca.cert.display().to_string();
+    env.write(
+        ".kube/config",
+        &format!(
+            "clusters:\n{}users:\n- name: u\n  user:\n    token: first\n    token: last\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\n",
+            cluster("c", &server.url(), &ca)
+        ),
+    );
+    let out = run(kcurl(&env).arg("/api"));
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:?}");
+    assert_eq!(
+        server.only_request().header("authorization"),
+        Some("Bearer last")
+    );
+}
+
+#[test]
+fn a_kubeconfig_with_30000_contexts_is_read() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    let ca = pki.ca.cert.display().to_string();
+    let n = 30_000;
+    let mut text = String::from("clusters:\n");
+    for i in 0..n {
+        text.push_str(&cluster(&format!("c{i}"), &server.url(), &ca));
+    }
+    text.push_str("users:\n");
+    for i in 0..n {
+        text.push_str(&format!("- name: u{i}\n  user:\n    token: tok-{i}\n"));
+    }
+    text.push_str("contexts:\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "- name: ctx{i}\n  context:\n    cluster: c{i}\n    user: u{i}\n    namespace: ns-{i}\n"
+        ));
+    }
+    text.push_str(&format!("current-context: ctx{}\n", n - 1));
+    env.write(".kube/config", &text);
+    let out = run(kcurl(&env).arg("/api"));
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:?}");
+    assert_eq!(
+        server.only_request().header("authorization"),
+        Some(format!("Bearer tok-{}", n - 1).as_str())
+    );
+}
+
+#[test]
+fn a_kubeconfig_variable_naming_no_file_says_so() {
+    let env = Env::new();
+    env.write(".kube/config", "clusters: []\n");
+    let out = run(kcurl(&env).env("KUBECONFIG", "::").arg("/api"));
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "kcurl: error: no configuration found: no kubeconfig (KUBECONFIG is set but names no \
+         file), and not in a pod (KUBERNETES_SERVICE_HOST is not set); use --kubeconfig FILE, \
+         set KUBECONFIG, or give --server URL\n"
+    );
+}

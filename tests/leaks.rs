@@ -563,6 +563,7 @@ current-context: x
             exec: &exec,
             place: "p".into(),
             cluster: None,
+            timeout: kcurl::auth::exec::DEFAULT_TIMEOUT,
         };
         let cred = kcurl::auth::exec::parse_credential(
             json!({"kind": "ExecCredential", "apiVersion": V1, "status": {

@@ -806,3 +806,35 @@ fn head_requests_print_no_body() {
         .stderr("");
     assert_eq!(server.only_request().method, "HEAD");
 }
+
+#[test]
+fn a_closed_stdout_is_an_error_not_a_silent_success() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = serve(&pki, &env, kube_default);
+    // `sh -c 'exec kcurl … >&-'` in kcurl's clean environment.
+    let shell = |redirect: &str| -> Out {
+        let line = format!("exec '{}' /version {redirect}", kcurl_path().display());
+        std::process::Command::new("sh")
+            .env_clear()
+            .envs(
+                kcurl_std(&env)
+                    .get_envs()
+                    .filter_map(|(k, v)| v.map(|v| (k, v))),
+            )
+            .current_dir(env.home())
+            .args(["-c", &line])
+            .output()
+            .unwrap()
+            .into()
+    };
+    let out = shell(">&-");
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "kcurl: error: writing to stdout: standard output is closed; nothing could be printed\n"
+    );
+    assert!(server.requests().is_empty(), "nothing is sent");
+    // `>/dev/null` is the user's choice: fine.
+    let out = shell(">/dev/null");
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:?}");
+}

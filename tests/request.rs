@@ -242,3 +242,80 @@ fn a_large_body_from_stdin_is_streamed_once() {
     assert_eq!(req.body.len(), body.len());
     assert!(req.body == body, "the streamed body differs");
 }
+
+#[test]
+fn a_content_length_that_contradicts_the_body_is_a_usage_error() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    token_config(&env, &pki, &server.url(), "t");
+    for (args, body) in [
+        (
+            &["-H", "Content-Length: 5", "/api"][..],
+            "the body is 0 bytes",
+        ),
+        (
+            &["-d", "{}", "-H", "Content-Length: 20", "/api"][..],
+            "the body is 2 bytes",
+        ),
+        (
+            &["-d", "{\"a\":1}", "-H", "Content-Length: 2", "/api"][..],
+            "the body is 7 bytes",
+        ),
+    ] {
+        let out = run(kcurl(&env).args(args).timeout(WAIT));
+        assert_eq!(out.code, Some(2), "{args:?}: {out:?}");
+        let n = args[args
+            .iter()
+            .position(|a| a.starts_with("Content-Length"))
+            .unwrap()];
+        assert_eq!(
+            out.stderr,
+            format!(
+                "kcurl: error: -H \"{n}\": {body}; drop the header (kcurl sets Content-Length \
+                 from the body)\n"
+            )
+        );
+    }
+    assert!(server.requests().is_empty());
+    // A matching one is sent.
+    let out = run(kcurl(&env).args(["-d", "{}", "-H", "Content-Length: 2", "/api"]));
+    assert_eq!(
+        out.code,
+        Some(4),
+        "the test server answers POST /api with 404: {out:?}"
+    );
+    assert_eq!(server.only_request().body_str(), "{}");
+}
+
+#[test]
+fn a_huge_url_is_refused_with_a_short_message() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    token_config(&env, &pki, &server.url(), "t");
+    let mut cmd = kcurl(&env);
+    for i in 0..5000 {
+        cmd.arg("-P").arg(format!("labelSelector{i}=app-{i:020}"));
+    }
+    let out = run(cmd.arg("/api/v1/pods"));
+    assert_eq!(
+        out.code,
+        Some(2),
+        "{}",
+        &out.stderr[..out.stderr.len().min(300)]
+    );
+    assert!(
+        out.stderr.len() < 500,
+        "{} bytes on stderr",
+        out.stderr.len()
+    );
+    assert!(
+        out.stderr
+            .starts_with("kcurl: error: \"/api/v1/pods?labelSelector0=app-")
+            && out
+                .stderr
+                .contains("at most 65534 can be sent (use fewer -P parameters, or a selector)"),
+        "{}",
+        out.stderr
+    );
+    assert!(server.requests().is_empty());
+}

@@ -683,3 +683,98 @@ const API_VERSIONS_PRETTY: &str = r#"{
   ]
 }
 "#;
+
+#[test]
+fn an_ip_address_listed_as_a_dns_name_is_explained() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki)
+        .cert(&pki.dns_only_server_cert(&["127.0.0.1"]))
+        .start();
+    config(&env, &server.url(), &ca_file(&pki.ca.cert), TOKEN_USER);
+    refused_handshake(
+        &env,
+        &server,
+        "the server's certificate lists 127.0.0.1 as a DNS name, but an IP address must be an \
+         IP address entry of its subjectAltName (Go and kubectl refuse it too); reissue it with \
+         IP:127.0.0.1, or connect by a DNS name it lists",
+    );
+}
+
+#[test]
+fn a_handshake_failure_without_a_certificate_request_is_not_blamed_on_client_certificates() {
+    use std::io::{Read, Write};
+    // A TLS 1.2 server with no cipher suite in common answers the ClientHello with a fatal
+    // handshake_failure alert, before asking for any client certificate.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut tcp, _)) = listener.accept() {
+            let mut hello = [0u8; 512];
+            let _ = tcp.read(&mut hello);
+            let _ = tcp.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
+        }
+    });
+    let (pki, env) = (Pki::new(), Env::new());
+    let url = format!("https://127.0.0.1:{port}");
+    config(&env, &url, &ca_file(&pki.ca.cert), TOKEN_USER);
+    kcurl(&env)
+        .arg("/api")
+        .timeout(WAIT)
+        .assert()
+        .code(7)
+        .stdout("")
+        .stderr(format!(
+            "kcurl: error: {url}/api: the server refused the TLS handshake (alert: \
+         HandshakeFailure): most likely no TLS version or cipher suite in common (kcurl offers \
+         TLS 1.2 and 1.3 with modern ciphers only)\n"
+        ));
+}
+
+#[test]
+fn a_self_signed_ca_certificate_trusted_as_is_is_accepted_as_kubectl_does() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let own = pki.self_signed_ca_server_cert(&["127.0.0.1", "localhost"]);
+    let server = ServerBuilder::new(&pki).cert(&own).start();
+    config(&env, &server.url(), &ca_file(&own.cert), TOKEN_USER);
+    let out = run(kcurl(&env).arg("/version"));
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:?}");
+    assert_eq!(
+        server.only_request().header("authorization"),
+        Some("Bearer t0k")
+    );
+    // Still checked for the name.
+    let other = ServerBuilder::new(&pki)
+        .cert(&pki.self_signed_ca_server_cert(&["kube.example"]))
+        .start();
+    config(&env, &other.url(), &ca_file(&own.cert), TOKEN_USER);
+    let out = run(kcurl(&env).arg("/version"));
+    assert_eq!(out.code, Some(7), "{out:?}");
+    assert!(other.requests().is_empty());
+}
+
+#[test]
+fn a_certificate_failure_on_an_https_proxy_names_the_proxy() {
+    let (pki, env) = (Pki::new(), Env::new());
+    // The "proxy" fails the handshake before any CONNECT: its certificate is the test CA's,
+    // unknown to the system trust store.
+    let proxy = ServerBuilder::new(&pki).start();
+    config(
+        &env,
+        "https://kube.invalid:6443",
+        &ca_file(&pki.ca.cert),
+        TOKEN_USER,
+    );
+    let out = run(kcurl(&env)
+        .env("HTTPS_PROXY", format!("https://127.0.0.1:{}", proxy.port()))
+        .arg("/api"));
+    assert_eq!(out.code, Some(7), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "kcurl: error: https://kube.invalid:6443/api: the https proxy 127.0.0.1:{}: its \
+             certificate for 127.0.0.1 is not signed by a trusted CA (trusted: the system trust \
+             store); add the proxy's CA to the system trust store\n",
+            proxy.port()
+        )
+    );
+}

@@ -18,7 +18,7 @@ mod cache;
 
 use std::fmt;
 use std::io;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -62,7 +62,16 @@ pub struct Plugin<'a> {
     pub place: String,
     /// The cluster, passed to the plugin when `provideClusterInfo` is true.
     pub cluster: Option<ClusterInfo>,
+    /// How long the plugin may run before it is killed (`--timeout`, else [`DEFAULT_TIMEOUT`]).
+    pub timeout: Duration,
 }
+
+/// How long a plugin may run without `--timeout`: long enough for a browser login.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The most a plugin may print on stdout (an ExecCredential with a certificate and key is a
+/// few KB).
+pub const MAX_OUTPUT: u64 = 1 << 20;
 
 impl fmt::Debug for Plugin<'_> {
     /// Only the place and the command: the arguments and environment may hold secrets.
@@ -392,7 +401,13 @@ fn run(plugin: &Plugin, checked: &Checked, interactive: bool) -> Result<Credenti
         ))
     })?;
 
-    let mut cmd = Command::new(checked.command);
+    let program = resolve_command(checked.command, std::env::var_os("PATH")).map_err(|reason| {
+        Error::Config(format!(
+            "{}.exec.command: cannot run \"{}\": {reason}",
+            plugin.place, checked.command
+        ))
+    })?;
+    let mut cmd = Command::new(program);
     cmd.args(checked.args);
     for e in plugin.exec.env.iter().flatten() {
         cmd.env(&e.name, e.value.expose());
@@ -406,26 +421,139 @@ fn run(plugin: &Plugin, checked: &Checked, interactive: bool) -> Result<Credenti
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
 
-    let output = output_retrying_busy(&mut cmd).map_err(|e| spawn_error(plugin, checked, &e))?;
-    if !output.status.success() {
+    let child = spawn_retrying_busy(&mut cmd).map_err(|e| spawn_error(plugin, checked, &e))?;
+    let (status, stdout) = bounded_output(child, plugin.timeout, MAX_OUTPUT).map_err(|limit| {
+        Error::Limit(format!(
+            "{}.exec: \"{}\" {limit}; it was stopped",
+            plugin.place, checked.command
+        ))
+    })?;
+    if !status.success() {
         return Err(Error::Config(format!(
             "{}.exec: \"{}\" {} (see its message above)",
             plugin.place,
             checked.command,
-            describe_failure(&output.status)
+            describe_failure(&status)
         )));
     }
-    parse_output(&output.stdout, plugin, checked)
+    parse_output(&stdout, plugin, checked)
 }
 
-/// `Command::output`, retried briefly when the executable is busy (ETXTBSY).
+/// Find a bare command on PATH as kubectl (Go's `exec.LookPath`) does: a name with a path
+/// separator is used as is; otherwise the first PATH entry holding an executable file wins,
+/// and if that entry is empty or relative (the current directory) the command is refused
+/// (Go's `ErrDot`) rather than run from wherever kcurl was started.
+fn resolve_command(
+    command: &str,
+    path: Option<std::ffi::OsString>,
+) -> std::result::Result<std::path::PathBuf, String> {
+    let as_is = std::path::PathBuf::from(command);
+    if command.contains(std::path::is_separator) {
+        return Ok(as_is);
+    }
+    let Some(path) = path else {
+        // No PATH: let the OS report "not found".
+        return Ok(as_is);
+    };
+    for dir in std::env::split_paths(&path) {
+        let candidate = if dir.as_os_str().is_empty() {
+            std::path::PathBuf::from(".").join(command)
+        } else {
+            dir.join(command)
+        };
+        if is_executable(&candidate) {
+            if !dir.is_absolute() {
+                return Err(format!(
+                    "found as {} through a relative or empty PATH entry, which kubectl refuses \
+                     to run too; give its absolute path",
+                    candidate.display()
+                ));
+            }
+            return Ok(candidate);
+        }
+    }
+    // Not found: spawning the bare name gives the usual "not found on PATH".
+    Ok(as_is)
+}
+
+fn is_executable(p: &std::path::Path) -> bool {
+    let Ok(meta) = std::fs::metadata(p) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
+/// Wait for `child` to finish within `timeout`, reading at most `max` bytes of its stdout;
+/// past either limit it is killed. The error says which limit.
+fn bounded_output(
+    mut child: std::process::Child,
+    timeout: Duration,
+    max: u64,
+) -> std::result::Result<(std::process::ExitStatus, Vec<u8>), String> {
+    use std::io::Read;
+    let deadline = std::time::Instant::now() + timeout;
+    let stdout = child.stdout.take();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(out) = stdout {
+            let _ = out.take(max + 1).read_to_end(&mut buf);
+        }
+        let _ = tx.send(buf);
+    });
+    let stop = |child: &mut std::process::Child, why: String| {
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(why)
+    };
+    let too_slow = || {
+        format!(
+            "did not finish within {} (--timeout)",
+            crate::request::secs(timeout)
+        )
+    };
+    let out = match rx.recv_timeout(timeout) {
+        Ok(out) => out,
+        Err(_) => return stop(&mut child, too_slow()),
+    };
+    if out.len() as u64 > max {
+        return stop(
+            &mut child,
+            format!(
+                "printed more than {} on stdout",
+                crate::limit::show_size(max)
+            ),
+        );
+    }
+    // stdout is closed; the plugin normally exits right after.
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok((status, out)),
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                return stop(&mut child, too_slow());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return stop(&mut child, format!("could not be waited for: {e}")),
+        }
+    }
+}
+
+/// `Command::spawn`, retried briefly when the executable is busy (ETXTBSY).
 ///
 /// That happens when the plugin file is being replaced (a package upgrade) or was just written
 /// by a process that forked meanwhile (the test suite); it clears within milliseconds.
-fn output_retrying_busy(cmd: &mut Command) -> io::Result<Output> {
+fn spawn_retrying_busy(cmd: &mut Command) -> io::Result<std::process::Child> {
     let mut attempt = 0;
     loop {
-        match cmd.output() {
+        match cmd.spawn() {
             Err(e) if e.kind() == io::ErrorKind::ExecutableFileBusy && attempt < 10 => {
                 attempt += 1;
                 std::thread::sleep(Duration::from_millis(10 * attempt));
@@ -580,6 +708,7 @@ pub fn parse_credential(stdout: &[u8], api_version: &str) -> Result<Credential> 
         exec: &exec,
         place: "exec plugin".to_string(),
         cluster: None,
+        timeout: DEFAULT_TIMEOUT,
     };
     let checked = Checked {
         command: "plugin",
@@ -796,6 +925,7 @@ mod tests {
                 exec: &self.exec,
                 place: PLACE.to_string(),
                 cluster: None,
+                timeout: DEFAULT_TIMEOUT,
             }
         }
 
@@ -1014,6 +1144,7 @@ mod tests {
                 exec: &exec,
                 place: PLACE.into(),
                 cluster: None,
+                timeout: DEFAULT_TIMEOUT,
             };
             assert_eq!(
                 credential(&plugin, &Cache::disabled(), false)
@@ -1039,6 +1170,7 @@ mod tests {
             exec: &exec,
             place: PLACE.into(),
             cluster: None,
+            timeout: DEFAULT_TIMEOUT,
         };
         let e = credential(&plugin, &Cache::disabled(), false)
             .unwrap_err()
@@ -1060,6 +1192,7 @@ mod tests {
             exec: &bare,
             place: PLACE.into(),
             cluster: None,
+            timeout: DEFAULT_TIMEOUT,
         };
         let e = credential(&plugin, &Cache::disabled(), false)
             .unwrap_err()
@@ -1202,6 +1335,7 @@ mod tests {
         let plugin = Plugin {
             exec: &f.exec,
             place: PLACE.into(),
+            timeout: DEFAULT_TIMEOUT,
             cluster: Some(cluster.clone()),
         };
         credential(&plugin, &Cache::disabled(), false).unwrap();
@@ -1242,6 +1376,7 @@ mod tests {
         let plugin = Plugin {
             exec: &f.exec,
             place: PLACE.into(),
+            timeout: DEFAULT_TIMEOUT,
             cluster: Some(cluster),
         };
         credential(&plugin, &Cache::disabled(), false).unwrap();
@@ -1253,6 +1388,7 @@ mod tests {
         let plugin = Plugin {
             exec: &f.exec,
             place: PLACE.into(),
+            timeout: DEFAULT_TIMEOUT,
             cluster: Some(ClusterInfo {
                 server: "https://k".into(),
                 insecure_skip_tls_verify: true,

@@ -124,6 +124,8 @@ pub struct ExecContext {
     pub cluster: Option<exec::ClusterInfo>,
     pub cache: exec::Cache,
     pub stdin_is_tty: bool,
+    /// How long a plugin may run (`--timeout`, else [`exec::DEFAULT_TIMEOUT`]).
+    pub timeout: std::time::Duration,
 }
 
 /// Everything a request needs to authenticate.
@@ -311,6 +313,7 @@ fn run_exec(
         exec: &source.exec,
         place: source.place.clone(),
         cluster: source.cluster.clone(),
+        timeout: ctx.timeout,
     };
     if invalidate_first {
         exec::invalidate(&plugin, &ctx.cache);
@@ -524,6 +527,7 @@ mod tests {
             cluster: None,
             cache: exec::Cache::disabled(),
             stdin_is_tty: false,
+            timeout: exec::DEFAULT_TIMEOUT,
         }
     }
 

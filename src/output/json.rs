@@ -11,8 +11,9 @@
 //! Guarantees:
 //! - Number and string tokens are copied byte for byte (`1e3`, `1.50`, `"\u00e9"` and huge
 //!   numbers stay as written); key order and duplicate keys are kept. Only whitespace changes.
-//! - [`Layout::Pretty`] is exactly serde_json's `to_string_pretty` layout, [`Layout::Compact`]
-//!   serde_json's `to_string` layout. Each top-level value is followed by `"\n"` and a flush, as
+//! - [`Layout::Pretty`] is exactly serde_json's `to_string_pretty` layout up to
+//!   [`MAX_PRETTY_DEPTH`] levels of nesting (compact below that, so output stays linear in the
+//!   input), [`Layout::Compact`] serde_json's `to_string` layout. Each top-level value is followed by `"\n"` and a flush, as
 //!   soon as its last byte has been read (a `}` needs no look-ahead; a bare top-level number or
 //!   literal needs the next byte or end of input).
 //! - Input is validated against RFC 8259 while it is copied: number grammar, escapes, UTF-8,
@@ -43,6 +44,11 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
+
+/// Nesting depth past which [`Layout::Pretty`] prints compact (no newline, no indentation):
+/// output stays linear in the input however deep a hostile body nests. Kubernetes objects,
+/// CRD schemas included, stay far below it.
+pub const MAX_PRETTY_DEPTH: usize = 100;
 
 /// Whitespace layout of the output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -578,6 +584,9 @@ impl<'o, R: Read, W: Write + ?Sized> Printer<'o, R, W> {
             match gap {
                 Gap::None => {}
                 Gap::Space => self.ob.push(b' '),
+                // Past MAX_PRETTY_DEPTH the layout turns compact: indentation would otherwise
+                // grow with depth squared (200 KB of `[` would print 20 GB).
+                Gap::Line if self.stack.len() > MAX_PRETTY_DEPTH => {}
                 Gap::Line => {
                     let n = 1 + 2 * self.stack.len();
                     if self.indent.len() < n {
@@ -1589,8 +1598,8 @@ mod tests {
         );
         let objs = format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
         assert_eq!(ok(&objs, COMPACT), format!("{objs}\n"));
-        // Pretty output is quadratic in the depth; check the layout at a smaller depth.
-        let m = 300;
+        // Pretty layout is serde_json's up to MAX_PRETTY_DEPTH.
+        let m = MAX_PRETTY_DEPTH;
         let mut expected = String::new();
         for d in 0..m {
             expected.push_str(&" ".repeat(2 * d));
@@ -1604,6 +1613,23 @@ mod tests {
         }
         let input = format!("{}1{}", "[".repeat(m), "]".repeat(m));
         assert_eq!(ok(&input, PRETTY), expected);
+    }
+
+    #[test]
+    fn deep_nesting_turns_compact_so_pretty_output_stays_linear() {
+        // 200 KB of nesting would print 20 GB with an indent per level.
+        let n = 100_000;
+        let deep = format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        for style in [PRETTY, PRETTY_C] {
+            let (out, outcome) = fmt(deep.as_bytes(), style);
+            assert_eq!(outcome, Outcome::Complete { values: 1 });
+            let plain = strip_ansi(&out);
+            // Not a byte of the value lost, and the size linear in the input.
+            assert_eq!(non_ws(&plain), non_ws(deep.as_bytes()));
+            assert!(plain.len() < 3 * deep.len(), "{} bytes", plain.len());
+            let longest = plain.split(|&b| b == b'\n').map(<[u8]>::len).max();
+            assert!(longest.unwrap() <= deep.len() + 2 * MAX_PRETTY_DEPTH + 1);
+        }
     }
 
     fn big_string_body(len: usize) -> String {

@@ -49,6 +49,11 @@ pub struct Options {
     pub watch: bool,
     /// `--table` (`Some(wide)`).
     pub table: Option<bool>,
+    /// `--max-body-size`: the most of one body (or watch event) held in memory.
+    pub max_body: u64,
+    /// stdout is a terminal: server text printed unquoted (`--jq` strings, `-i` header values)
+    /// has its control characters escaped. Pipes get the bytes as sent.
+    pub terminal: bool,
 }
 
 impl Options {
@@ -128,7 +133,7 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     if opts.include {
-        write_head(resp, &mut out).map_err(Error::Output)?;
+        write_head(resp, &mut out, opts.terminal).map_err(Error::Output)?;
     }
     let mut reader = resp.body_mut().as_reader();
 
@@ -202,31 +207,36 @@ pub fn print_filtered(
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     if opts.include {
-        write_head(resp, &mut out).map_err(Error::Output)?;
+        write_head(resp, &mut out, opts.terminal).map_err(Error::Output)?;
     }
-    let mut reader = resp.body_mut().as_reader();
+    let reader = resp.body_mut().as_reader();
     // A watch is filtered event by event as it streams; any other body is read whole first
     // (parsing from memory is several times faster than from a reader).
     let mut body = Vec::new();
     let mut values: Box<dyn Iterator<Item = serde_json::Result<serde_json::Value>>> = if opts.watch
     {
         Box::new(
-            serde_json::Deserializer::from_reader(io::BufReader::new(reader))
-                .into_iter::<serde_json::Value>(),
+            serde_json::Deserializer::from_reader(io::BufReader::new(
+                crate::limit::LineCapped::new(reader, opts.max_body, "a watch event"),
+            ))
+            .into_iter::<serde_json::Value>(),
         )
     } else {
-        if let Err(e) = reader.read_to_end(&mut body) {
+        if let Err(e) =
+            crate::limit::read_to_end(reader, &mut body, opts.max_body, "the body --jq reads")
+        {
             return Err(read_error(&e, url));
         }
         // A plain path (`.items[].metadata.name`): scanned without building a tree.
         if let Some(values) = fast.and_then(|f| f.run(&body)) {
+            let values = for_terminal(values, opts.terminal);
             crate::jq::print_results(&values, &mut out, opts.style()).map_err(Error::Output)?;
             out.flush().map_err(Error::Output)?;
             return Ok(exit_code_for_status(status.as_u16()));
         }
         // One document (the usual case): parsed straight into jaq's values.
         if let Ok(input) = crate::jq::Input::parse(&body) {
-            let result = filter_and_print(program, &input, &mut out, opts.style());
+            let result = filter_and_print(program, &input, &mut out, opts);
             // Freeing a large parsed tree costs more than the filter; the process ends soon.
             std::mem::forget(input);
             result?;
@@ -245,11 +255,12 @@ pub fn print_filtered(
                         .ok()
                         .and_then(|b| watch_error_of(&b));
                 }
-                filter_and_print(program, value, &mut out, opts.style())?;
+                filter_and_print(program, value, &mut out, opts)?;
             }
             Some(Err(e)) if e.is_io() => {
                 let _ = out.flush();
-                return Err(read_error(&io::Error::other(e.to_string()), url));
+                let e = io::Error::from(e);
+                return Err(read_error(&e, url));
             }
             Some(Err(e)) => {
                 let _ = out.flush();
@@ -273,8 +284,9 @@ pub fn filter_and_print<W: Write + ?Sized>(
     program: &crate::jq::Program,
     value: impl Into<crate::jq::Input>,
     mut out: &mut W,
-    style: json::Style,
+    opts: Options,
 ) -> Result<()> {
+    let style = opts.style();
     // Results are printed in batches as they are produced: an endless program (`repeat(1)`)
     // streams instead of growing memory, and output made before a runtime error is kept.
     const BATCH: usize = 1024;
@@ -282,13 +294,31 @@ pub fn filter_and_print<W: Write + ?Sized>(
     let result = program.for_each(value, |v| {
         batch.push(v);
         if batch.len() == BATCH {
-            crate::jq::print_results(&batch, &mut out, style).map_err(Error::Output)?;
-            batch.clear();
+            let full = for_terminal(std::mem::take(&mut batch), opts.terminal);
+            crate::jq::print_results(&full, &mut out, style).map_err(Error::Output)?;
         }
         Ok(())
     });
+    let batch = for_terminal(batch, opts.terminal);
     crate::jq::print_results(&batch, &mut out, style).map_err(Error::Output)?;
     result
+}
+
+/// jq string results print unquoted, so on a terminal their control characters are escaped
+/// (an annotation holding an OSC 52 clipboard write must not reach the terminal). Strings
+/// inside other values are printed as JSON, quoted and escaped.
+fn for_terminal(mut values: Vec<serde_json::Value>, terminal: bool) -> Vec<serde_json::Value> {
+    if terminal {
+        for v in &mut values {
+            if let serde_json::Value::String(s) = v {
+                let clean = sanitize(s);
+                if clean != *s {
+                    *s = clean;
+                }
+            }
+        }
+    }
+    values
 }
 
 /// Print a JSON body held in memory (`--until`'s final answer), through `program` if given.
@@ -304,7 +334,7 @@ pub fn print_json_bytes(
             let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
                 Error::Config(format!("--jq: the response is not valid JSON ({e})"))
             })?;
-            filter_and_print(p, value, &mut out, opts.style())?;
+            filter_and_print(p, value, &mut out, opts)?;
         }
         None => write_body(
             body,
@@ -329,8 +359,14 @@ fn print_warnings(resp: &http::Response<ureq::Body>) {
     }
 }
 
-/// `-i`: `HTTP/1.1 200 OK`, the headers, and a blank line, as curl prints them.
-fn write_head<W: Write>(resp: &http::Response<ureq::Body>, out: &mut W) -> io::Result<()> {
+/// `-i`: `HTTP/1.1 200 OK`, the headers, and a blank line, as curl prints them. On a terminal
+/// header values have their control characters escaped (C1 controls included); a pipe gets
+/// them byte for byte.
+fn write_head<W: Write>(
+    resp: &http::Response<ureq::Body>,
+    out: &mut W,
+    terminal: bool,
+) -> io::Result<()> {
     let status = resp.status();
     write!(
         out,
@@ -340,7 +376,11 @@ fn write_head<W: Write>(resp: &http::Response<ureq::Body>, out: &mut W) -> io::R
     )?;
     for (name, value) in resp.headers() {
         write!(out, "{name}: ")?;
-        out.write_all(value.as_bytes())?;
+        if terminal {
+            out.write_all(sanitize(&String::from_utf8_lossy(value.as_bytes())).as_bytes())?;
+        } else {
+            out.write_all(value.as_bytes())?;
+        }
         out.write_all(b"\r\n")?;
     }
     out.write_all(b"\r\n")?;
@@ -348,7 +388,7 @@ fn write_head<W: Write>(resp: &http::Response<ureq::Body>, out: &mut W) -> io::R
 }
 
 fn write_body<R: Read, W: Write>(
-    mut reader: R,
+    reader: R,
     out: &mut W,
     json: bool,
     opts: Options,
@@ -356,7 +396,12 @@ fn write_body<R: Read, W: Write>(
 ) -> Result<()> {
     if json && opts.yaml {
         let mut all = Vec::new();
-        if let Err(e) = reader.read_to_end(&mut all) {
+        if let Err(e) =
+            crate::limit::read_to_end(reader, &mut all, opts.max_body, "the body -o yaml reads")
+        {
+            if let Some(x) = crate::limit::Exceeded::in_io(&e) {
+                return Err(x.to_error(url));
+            }
             let _ = out.write_all(&all);
             let _ = out.flush();
             return Err(read_error(&e, url));
@@ -433,13 +478,17 @@ fn write_watch<R: Read, W: Write>(
     opts: Options,
     url: &str,
 ) -> Result<Option<(u16, String)>> {
-    use std::io::BufRead;
     let mut reader = io::BufReader::with_capacity(64 * 1024, reader);
     let mut line = Vec::new();
     let mut error = None;
     loop {
         line.clear();
-        if let Err(e) = reader.read_until(b'\n', &mut line) {
+        if let Err(e) =
+            crate::limit::read_line(&mut reader, &mut line, opts.max_body, "a watch event")
+        {
+            if let Some(x) = crate::limit::Exceeded::in_io(&e) {
+                return Err(x.to_error(url));
+            }
             let _ = out.write_all(&line);
             let _ = out.flush();
             return Err(read_error(&e, url));
@@ -504,14 +553,14 @@ fn watch_error_of(line: &[u8]) -> Option<(u16, String)> {
 }
 
 /// `--table`: a meta.k8s.io Table rendered like `kubectl get`; anything else printed as JSON.
-fn write_table<R: Read, W: Write>(
-    mut reader: R,
-    out: &mut W,
-    opts: Options,
-    url: &str,
-) -> Result<()> {
+fn write_table<R: Read, W: Write>(reader: R, out: &mut W, opts: Options, url: &str) -> Result<()> {
     let mut all = Vec::new();
-    if let Err(e) = reader.read_to_end(&mut all) {
+    if let Err(e) =
+        crate::limit::read_to_end(reader, &mut all, opts.max_body, "the table --table reads")
+    {
+        if let Some(x) = crate::limit::Exceeded::in_io(&e) {
+            return Err(x.to_error(url));
+        }
         let _ = out.write_all(&all);
         let _ = out.flush();
         return Err(read_error(&e, url));
@@ -564,7 +613,10 @@ fn copy_through<R: Read, W: Write>(mut reader: R, out: &mut W, url: &str) -> Res
 }
 
 /// A failure while reading the body: the connection broke after the response started.
-fn read_error(e: &io::Error, url: &str) -> Error {
+pub(crate) fn read_error(e: &io::Error, url: &str) -> Error {
+    if let Some(x) = crate::limit::Exceeded::in_io(e) {
+        return x.to_error(url);
+    }
     // ureq wraps its own errors (timeouts, protocol errors) in io::Error.
     let msg = match e.get_ref() {
         Some(inner) => match inner.downcast_ref::<ureq::Error>() {

@@ -33,11 +33,14 @@ pub fn render(table: &Value, wide: bool) -> Option<String> {
         shown
             .iter()
             .map(|&i| {
-                defs[i]
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_uppercase()
+                // Titles come from the server like cells: escaped the same way.
+                crate::output::sanitize(
+                    &defs[i]
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_uppercase(),
+                )
             })
             .collect(),
     );

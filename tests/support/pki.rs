@@ -156,6 +156,40 @@ impl Pki {
         )
     }
 
+    /// A serverAuth certificate whose SANs are all DNS names, even those that look like IP
+    /// addresses (`127.0.0.1` as a DNS name, as some hand-made certificates have it).
+    pub fn dns_only_server_cert(&self, sans: &[&str]) -> CertFiles {
+        let mut params = leaf_params(&[], "kube-apiserver", None);
+        params.subject_alt_names = sans
+            .iter()
+            .map(|s| rcgen::SanType::DnsName((*s).try_into().expect("IA5 DNS name")))
+            .collect();
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        self.issue(
+            "dns-only",
+            &params,
+            ("kube-apiserver", None),
+            KeyKind::EcP256Pkcs8,
+        )
+    }
+
+    /// A self-signed certificate with the CA flag set and these SANs, as `openssl req -x509`
+    /// makes by default: used as the server's certificate and as its own CA (Go accepts it).
+    pub fn self_signed_ca_server_cert(&self, sans: &[&str]) -> CertFiles {
+        let sans: Vec<String> = sans.iter().map(ToString::to_string).collect();
+        let mut params = CertificateParams::new(sans).expect("valid subject alt names");
+        params.distinguished_name = dn("kube-apiserver", None);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let key = KeyPair::generate().expect("generate key");
+        let cert = params.self_signed(&key).expect("self-sign certificate");
+        write_pair(
+            self.dir.path(),
+            &self.stem("self-signed-ca"),
+            &cert.pem(),
+            &key.serialize_pem(),
+        )
+    }
+
     /// Like [`Pki::server_cert`] but expired: valid from 2000-01-01 to 2001-01-01.
     pub fn expired_server_cert(&self, sans: &[&str]) -> CertFiles {
         let mut params = leaf_params(sans, "kube-apiserver", None);
