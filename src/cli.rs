@@ -218,7 +218,9 @@ pub struct Args {
     pub service_account_dir: PathBuf,
 
     /// API server URL; overrides the cluster's server (works with no kubeconfig at all).
-    #[arg(short = 's', long, value_name = "URL", help_heading = "Connection")]
+    ///
+    /// Long form only: -s is --silent, as in curl (kubectl's -s would clash with `curl -sS`).
+    #[arg(long, value_name = "URL", help_heading = "Connection")]
     pub server: Option<String>,
 
     /// Bearer token; replaces the kubeconfig user's token, token file and basic auth.
@@ -349,6 +351,34 @@ pub struct Args {
     #[arg(short = 'i', long, help_heading = "Output")]
     pub include: bool,
 
+    /// Silent: no warnings, notices or error messages on stderr (curl's -s; -v still traces).
+    ///
+    /// The exit code still tells what happened. Add -S to keep error messages, as curl -sS
+    /// does. Command-line usage errors are always printed.
+    #[arg(short = 's', long, help_heading = "Output")]
+    pub silent: bool,
+
+    /// With -s: still print error messages (curl's -S).
+    #[arg(short = 'S', long, help_heading = "Output")]
+    pub show_error: bool,
+
+    /// For a non-2xx response, write no body on stdout: the exit code and the one-line error
+    /// on stderr only (curl's -f).
+    ///
+    /// Without it (or with --fail-with-body) the body of an error response goes to stdout, so the
+    /// Status is never lost. With --jq the body of an error response never goes to stdout.
+    #[arg(
+        short = 'f',
+        long,
+        help_heading = "Output",
+        conflicts_with = "fail_with_body"
+    )]
+    pub fail: bool,
+
+    /// For a non-2xx response, still write the body on stdout (the default; curl's flag).
+    #[arg(long, help_heading = "Output")]
+    pub fail_with_body: bool,
+
     /// Show the request and response headers (credentials redacted), timings and the
     /// kubeconfig, context, cluster and user used, on stderr.
     #[arg(short = 'v', long, help_heading = "Output")]
@@ -431,6 +461,133 @@ pub enum ColorChoice {
     Always,
     /// Never colour.
     Never,
+}
+
+/// The one-line form of a command-line error, without the `kcurl: error: ` prefix: clap's
+/// message with its usage block left out (`-h` shows it), its tips folded in, and for flags
+/// that curl or kubectl users type, kcurl's equivalent. `argv` is the command line as given.
+pub fn usage_error_line(err: &clap::Error, argv: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = err.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let mut message = String::new();
+    let mut tips = Vec::new();
+    for (i, paragraph) in text.split("\n\n").enumerate() {
+        let paragraph = paragraph.trim();
+        if paragraph.starts_with("Usage:") || paragraph.starts_with("For more information") {
+            continue;
+        }
+        let joined = paragraph
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        match joined.strip_prefix("tip: ") {
+            Some(tip) => tips.push(tip.to_string()),
+            None if i == 0 => message = joined,
+            None => tips.push(joined),
+        }
+    }
+    let context = |kind| match err.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let hint = match err.kind() {
+        ErrorKind::UnknownArgument => context(ContextKind::InvalidArg)
+            .and_then(|arg| unknown_flag_hint(arg).or_else(|| stray_value_hint(arg, argv))),
+        ErrorKind::InvalidValue
+            if context(ContextKind::InvalidArg).is_some_and(|a| a.starts_with("--output")) =>
+        {
+            let file = context(ContextKind::InvalidValue).unwrap_or("FILE");
+            Some(format!(
+                "-o is the output format (json or yaml), as in kubectl; kcurl writes the body \
+                 to stdout: save it with > {file}"
+            ))
+        }
+        _ => None,
+    };
+    match hint {
+        Some(h) => format!("{message}: {h}"),
+        None if tips.is_empty() => message,
+        None => format!("{message}: {}", tips.join("; ")),
+    }
+}
+
+/// What to use instead of a curl or kubectl flag kcurl does not have.
+fn unknown_flag_hint(flag: &str) -> Option<String> {
+    let flag = flag.split_once('=').map_or(flag, |(f, _)| f);
+    let hint = match flag {
+        "-L" | "--location" | "--location-trusted" | "--max-redirs" => {
+            "kcurl never follows redirects, so credentials cannot reach another host; a 3xx \
+             exits 3 and its Location is printed: request that URL yourself if you trust it"
+        }
+        "--compressed" => {
+            "kcurl already asks for gzip (Accept-Encoding: gzip) and decodes it: drop --compressed"
+        }
+        "--cacert" | "--certificate-authority-data" => "use --certificate-authority FILE",
+        "-E" | "--cert" => "use --client-certificate FILE with --client-key FILE",
+        "--key" => "use --client-key FILE with --client-certificate FILE",
+        "-m" | "--max-time" | "--request-timeout" => "use --timeout SECS",
+        "-O" | "--remote-name" | "--output-dir" => {
+            "kcurl writes the body to stdout: save it with > FILE"
+        }
+        "-I" | "--head" => "use -X HEAD -i",
+        "-u" => {
+            "put the username and password (or a token) in the kubeconfig, or use --token; \
+             --user names a kubeconfig user, as in kubectl"
+        }
+        "-A" => {
+            "for curl's user agent use -H 'User-Agent: …'; for kubectl's all namespaces, leave \
+             {ns} out of the path (/api/v1/pods lists every namespace)"
+        }
+        "--user-agent" => "use -H 'User-Agent: …'",
+        "--all-namespaces" => "leave {ns} out of the path (/api/v1/pods lists every namespace)",
+        "--data-raw" | "--data-binary" | "--data-ascii" | "--json" => {
+            "use -d DATA, -d @FILE or -d @- (JSON sent as is, YAML converted)"
+        }
+        "--data-urlencode" | "-G" | "--get" => "add query parameters with -P KEY=VALUE",
+        "-l" | "--selector" => "use -P labelSelector=KEY=VALUE",
+        "-x" | "--proxy" => "set HTTPS_PROXY, or proxy-url in the kubeconfig's cluster",
+        "--noproxy" => "set NO_PROXY",
+        "--oauth2-bearer" => "use --token TOKEN",
+        "--insecure-skip-tls-verify" => "use -k (--insecure)",
+        "-D" | "--dump-header" => "use -i (headers on stdout) or -v (on stderr)",
+        "--write-out" => {
+            "the exit code tells the status class (0 2xx, 3 3xx, 4 4xx, 5 5xx); -i prints the \
+             status line"
+        }
+        "-F" | "--form" => "send a JSON or YAML body with -d",
+        "--url" => "give the PATH or URL as the argument",
+        _ => return None,
+    };
+    Some(hint.to_string())
+}
+
+/// A value clap found where no argument was expected, explained by the flag before it when that
+/// flag means something else in curl or kubectl (`-s URL`, `-w '%{http_code}'`).
+fn stray_value_hint(value: &str, argv: &[String]) -> Option<String> {
+    if value.starts_with('-') {
+        return None;
+    }
+    let looks_like = |flag: &str, test: &dyn Fn(&str) -> bool| {
+        argv.windows(2).any(|w| w[0] == flag && test(&w[1]))
+    };
+    if looks_like("-s", &|v| {
+        v.starts_with("http://") || v.starts_with("https://")
+    }) {
+        return Some(
+            "-s is --silent, as in curl; name the API server with --server URL".to_string(),
+        );
+    }
+    if looks_like("-w", &|v| v.contains("%{")) {
+        return Some(
+            "-w is --watch, as in kubectl; the exit code tells the status class (0 2xx, 3 3xx, \
+             4 4xx, 5 5xx) and -i prints the status line"
+                .to_string(),
+        );
+    }
+    None
 }
 
 /// A secret argument: kept in [`crate::auth::Secret`] so `Debug` of [`Args`] never shows it.

@@ -14,7 +14,7 @@ use crate::auth;
 use crate::cli::{Args, PatchType};
 use crate::config::Target;
 use crate::error::{Error, Result};
-use crate::output::{diag, sanitize, warn};
+use crate::output::{diag, notice, sanitize, warn};
 use crate::proxy::{self, Choice};
 use crate::request::{self, Url};
 use crate::retry;
@@ -384,7 +384,7 @@ impl<'a> Exchange<'a> {
                 Ok(_) => reason,
             };
             drop(result);
-            diag(&format!("kcurl: {}{why}", self.label));
+            notice(&format!("kcurl: {}{why}", self.label));
             std::thread::sleep(wait);
             attempt += 1;
         }

@@ -17,7 +17,7 @@ use crate::cli::Args;
 use crate::config;
 use crate::error::{Error, Result, exit_code_for_status};
 use crate::exchange::{Exchange, Spec, Timings};
-use crate::output::{self, diag, json, sanitize};
+use crate::output::{self, json, sanitize};
 
 /// How many contexts are asked at the same time.
 pub const PARALLEL: usize = 8;
@@ -305,7 +305,7 @@ fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style) -> Result<u8> 
         Err(json::PrintError::Write(e)) => return Err(Error::Output(e)),
         Err(json::PrintError::Read(e)) => return Err(Error::Output(e)),
     }
-    diag(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
+    output::notice(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
     Ok(code)
 }
 

@@ -115,6 +115,7 @@ pub fn output_options(args: &Args) -> output::Options {
         include: args.include,
         watch: args.watch || watch_in_query(&args.target),
         table: args.table.then_some(args.wide),
+        fail: args.fail,
     }
 }
 

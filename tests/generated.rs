@@ -68,9 +68,7 @@ fn path_is_required_without_generate() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicates::str::contains(
-            "the following required arguments were not provided:\n  <PATH|URL>",
-        ));
+        .stderr("kcurl: error: the following required arguments were not provided: <PATH|URL>\n");
 }
 
 #[test]
