@@ -30,7 +30,10 @@ Examples:
   kcurl /api/v1/namespaces/default/pods | jq -r '.items[].metadata.name'
   kcurl -X DELETE /api/v1/namespaces/default/pods/web-0
   kcurl -d @pod.json /api/v1/namespaces/default/pods
-  kcurl --context prod /readyz?verbose";
+  kcurl --context prod '/readyz?verbose'";
+
+/// The help heading that comes first: the five flags used most.
+const MOST_USED: &str = "Most used";
 
 /// curl for the Kubernetes API: one authenticated request from your kubeconfig, printed well.
 ///
@@ -43,10 +46,10 @@ Examples:
     version,
     about,
     long_about,
-    after_help = EXIT_CODES,
+    after_help = format!("Every option, with examples: kcurl --help\n\n{EXIT_CODES}"),
+    disable_help_flag = true,
+    disable_version_flag = true,
     after_long_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"),
-    // PATH|URL is optional only for --generate; the usage shows the real one.
-    override_usage = "kcurl [OPTIONS] <PATH|URL>",
     max_term_width = 100
 )]
 pub struct Args {
@@ -59,7 +62,7 @@ pub struct Args {
     /// notice on stderr.
     #[arg(
         value_name = "PATH|URL",
-        required_unless_present = "generate",
+        required = true,
         default_value = "",
         hide_default_value = true
     )]
@@ -70,7 +73,7 @@ pub struct Args {
         short = 'X',
         long = "request",
         value_name = "METHOD",
-        help_heading = "Request"
+        help_heading = MOST_USED
     )]
     pub method: Option<String>,
 
@@ -84,7 +87,7 @@ pub struct Args {
         long,
         value_name = "DATA",
         allow_hyphen_values = true,
-        help_heading = "Request"
+        help_heading = MOST_USED
     )]
     pub data: Option<String>,
 
@@ -133,7 +136,7 @@ pub struct Args {
     pub retry: Option<u32>,
 
     /// With retries: give up when the next retry would end after SECS from the first attempt.
-    #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Pipelines")]
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, hide_short_help = true, help_heading = "Pipelines")]
     pub retry_max_time: Option<Duration>,
 
     /// Repeat the GET every --interval until the jq EXPR is true for the response, then print it.
@@ -151,7 +154,7 @@ pub struct Args {
 
     /// Seconds between the polls of --until and --until-deleted.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "2",
-          help_heading = "Pipelines")]
+          hide_short_help = true, help_heading = "Pipelines")]
     pub interval: Duration,
 
     /// Watch: add watch=1 and print each event the moment it arrives.
@@ -183,7 +186,7 @@ pub struct Args {
     /// concurrently, each with its own credentials: one JSON object per context on stdout
     /// ({"context", "status", "body"}), a one-line summary per context on stderr, and the exit
     /// code of the worst result.
-    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig",
+    #[arg(long, value_name = "NAME", help_heading = MOST_USED,
           add = ArgValueCandidates::new(crate::generate::context_names))]
     pub context: Vec<String>,
 
@@ -192,16 +195,16 @@ pub struct Args {
     pub all_contexts: bool,
 
     /// Namespace for {namespace} or {ns} in PATH [default: the context's, else default].
-    #[arg(short = 'n', long, value_name = "NAME", help_heading = "Request")]
+    #[arg(short = 'n', long, value_name = "NAME", help_heading = MOST_USED)]
     pub namespace: Option<String>,
 
     /// Kubeconfig cluster to use instead of the context's.
-    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig",
+    #[arg(long, value_name = "NAME", hide_short_help = true, help_heading = "Kubeconfig",
           add = ArgValueCandidates::new(crate::generate::cluster_names))]
     pub cluster: Option<String>,
 
     /// Kubeconfig user to use instead of the context's.
-    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig",
+    #[arg(long, value_name = "NAME", hide_short_help = true, help_heading = "Kubeconfig",
           add = ArgValueCandidates::new(crate::generate::user_names))]
     pub user: Option<String>,
 
@@ -209,11 +212,11 @@ pub struct Args {
     ///
     /// Without this flag the service account is used only when no kubeconfig is found and
     /// KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are set (as client-go does).
-    #[arg(long, help_heading = "Kubeconfig", conflicts_with_all = ["kubeconfig", "context", "cluster", "user"])]
+    #[arg(long, hide_short_help = true, help_heading = "Kubeconfig", conflicts_with_all = ["kubeconfig", "context", "cluster", "user"])]
     pub in_cluster: bool,
 
     /// Service-account directory for in-cluster use.
-    #[arg(long, value_name = "DIR", help_heading = "Kubeconfig",
+    #[arg(long, value_name = "DIR", hide_short_help = true, help_heading = "Kubeconfig",
           default_value = crate::incluster::DEFAULT_DIR)]
     pub service_account_dir: PathBuf,
 
@@ -238,6 +241,7 @@ pub struct Args {
     #[arg(
         long,
         value_name = "FILE",
+        hide_short_help = true,
         help_heading = "Connection",
         requires = "client_key"
     )]
@@ -247,25 +251,37 @@ pub struct Args {
     #[arg(
         long,
         value_name = "FILE",
+        hide_short_help = true,
         help_heading = "Connection",
         requires = "client_certificate"
     )]
     pub client_key: Option<PathBuf>,
 
     /// Impersonate this user (Impersonate-User); overrides the kubeconfig's `as`.
-    #[arg(long = "as", value_name = "USER", help_heading = "Impersonation")]
+    #[arg(
+        long = "as",
+        value_name = "USER",
+        hide_short_help = true,
+        help_heading = "Impersonation"
+    )]
     pub as_user: Option<String>,
 
     /// Impersonate this group (Impersonate-Group, repeatable); overrides `as-groups`.
     #[arg(
         long = "as-group",
         value_name = "GROUP",
+        hide_short_help = true,
         help_heading = "Impersonation"
     )]
     pub as_groups: Vec<String>,
 
     /// Impersonate this UID (Impersonate-Uid); overrides `as-uid`.
-    #[arg(long = "as-uid", value_name = "UID", help_heading = "Impersonation")]
+    #[arg(
+        long = "as-uid",
+        value_name = "UID",
+        hide_short_help = true,
+        help_heading = "Impersonation"
+    )]
     pub as_uid: Option<String>,
 
     /// Do not read or write the exec credential cache (also: KCURL_NO_CACHE=1).
@@ -274,7 +290,7 @@ pub struct Args {
     /// directory (~/.cache/kcurl/exec on Linux, files 0600) and reuses them until shortly
     /// before they expire, instead of running the plugin on every call as kubectl does.
     #[arg(long, env = "KCURL_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new(),
-          help_heading = "Connection")]
+          hide_short_help = true, help_heading = "Connection")]
     pub no_cache: bool,
 
     /// Skip TLS certificate verification (dangerous: prints a warning every time).
@@ -285,7 +301,7 @@ pub struct Args {
 
     /// Seconds allowed for connecting: TCP, proxy and TLS handshake.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs,
-          help_heading = "Connection")]
+          hide_short_help = true, help_heading = "Connection")]
     pub connect_timeout: Duration,
 
     /// Seconds allowed for the whole request, body included [default: no limit].
@@ -301,6 +317,7 @@ pub struct Args {
         long,
         value_name = "WHEN",
         default_value = "auto",
+        hide_short_help = true,
         help_heading = "Output"
     )]
     pub color: ColorChoice,
@@ -335,7 +352,12 @@ pub struct Args {
     pub table: bool,
 
     /// With --table: also the wide columns (kubectl get -o wide).
-    #[arg(long, help_heading = "Output", requires = "table")]
+    #[arg(
+        long,
+        hide_short_help = true,
+        help_heading = "Output",
+        requires = "table"
+    )]
     pub wide: bool,
 
     /// Filter JSON responses with a jq program (in-process, jaq); strings print without quotes.
@@ -343,7 +365,7 @@ pub struct Args {
     /// Applied to each watch event and to each page of --paginate. The program is compiled
     /// before any request is sent: a syntax error is a usage error (exit 2). --jq reads the
     /// whole response into memory (plain printing streams).
-    #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = "Output",
+    #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = MOST_USED,
           conflicts_with_all = ["raw", "table", "output"])]
     pub jq: Option<String>,
 
@@ -376,7 +398,7 @@ pub struct Args {
     pub fail: bool,
 
     /// For a non-2xx response, still write the body on stdout (the default; curl's flag).
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, hide_short_help = true, help_heading = "Output")]
     pub fail_with_body: bool,
 
     /// Show the request and response headers (credentials redacted), timings and the
@@ -388,8 +410,21 @@ pub struct Args {
     ///
     /// Needs no kubeconfig. The completion scripts call kcurl back at TAB time (with
     /// KCURL_COMPLETE set) to complete flags and kubeconfig context, cluster and user names.
-    #[arg(long, value_name = "KIND", hide_short_help = true)]
+    #[arg(
+        long,
+        value_name = "KIND",
+        hide_short_help = true,
+        help_heading = "Other"
+    )]
     pub generate: Option<Generate>,
+
+    /// Print help (-h: the everyday options; --help: every option, with examples).
+    #[arg(short = 'h', long, action = clap::ArgAction::Help, help_heading = "Other")]
+    help: Option<bool>,
+
+    /// Print the version.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version, help_heading = "Other")]
+    version: Option<bool>,
 }
 
 /// The `--generate` kinds.
@@ -461,6 +496,26 @@ pub enum ColorChoice {
     Always,
     /// Never colour.
     Never,
+}
+
+impl Args {
+    /// Parse the command line. PATH|URL is required (and shown so in the help) except with
+    /// --generate, which is the only run that sends nothing.
+    pub fn parse_args(argv: Vec<std::ffi::OsString>) -> Result<Args, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let generating = argv
+            .iter()
+            .skip(1)
+            .take_while(|a| *a != "--")
+            .filter_map(|a| a.to_str())
+            .any(|a| a == "--generate" || a.starts_with("--generate="));
+        let mut cmd = Args::command();
+        if generating {
+            cmd = cmd.mut_arg("target", |a| a.required(false));
+        }
+        let mut matches = cmd.try_get_matches_from_mut(argv)?;
+        Args::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut cmd))
+    }
 }
 
 /// The one-line form of a command-line error, without the `kcurl: error: ` prefix: clap's

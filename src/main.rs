@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
     kcurl::generate::complete_from_env();
-    let args = match kcurl::cli::Args::try_parse() {
+    let args = match kcurl::cli::Args::parse_args(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(e)
             if matches!(
