@@ -306,7 +306,9 @@ pub struct Args {
 
     /// Seconds allowed for the whole request, body included [default: no limit].
     ///
-    /// With --until or --until-deleted: the whole wait.
+    /// With --until or --until-deleted: the whole wait. With a watch (-w): kcurl asks the server
+    /// to end the watch after SECS (timeoutSeconds, rounded up), so a watch for N seconds ends
+    /// cleanly with exit 0; kcurl itself gives up 5 s later.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Connection")]
     pub timeout: Option<Duration>,
 

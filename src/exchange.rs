@@ -36,7 +36,13 @@ pub struct Spec {
     pub params: Vec<(String, String)>,
     /// An Accept header replacing the default (`--table`).
     pub accept: Option<&'static str>,
+    /// A watch that kcurl asked the server to end (`timeoutSeconds` from `--timeout`): the
+    /// client-side limit waits [`WATCH_GRACE`] longer, so the server's clean end comes first.
+    pub server_ends_watch: bool,
 }
+
+/// How much longer than `--timeout` kcurl waits for a watch the server was asked to end.
+pub const WATCH_GRACE: Duration = Duration::from_secs(5);
 
 /// Query parameters kcurl adds for `--table`.
 pub const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json";
@@ -117,6 +123,22 @@ impl Spec {
                 params.push(("dryRun".into(), "All".into()));
             }
         }
+        // A watch bounded by --timeout ends on the server's side, cleanly (exit 0), as kubectl's
+        // --request-timeout does for watches: the API server closes the stream after
+        // timeoutSeconds. Whole seconds, rounded up.
+        let watching = crate::watch_in_query(&args.target)
+            || params
+                .iter()
+                .any(|(k, v)| k == "watch" && matches!(v.as_str(), "1" | "true" | "True"));
+        let server_ends_watch = watching
+            && args.until.is_none()
+            && !args.until_deleted
+            && args.timeout.is_some()
+            && !has("timeoutSeconds", &params);
+        if let (true, Some(t)) = (server_ends_watch, args.timeout) {
+            let secs = t.as_secs() + u64::from(t.subsec_nanos() > 0);
+            params.push(("timeoutSeconds".into(), secs.to_string()));
+        }
         if args.paginate.is_some() && !has("limit", &params) {
             params.push(("limit".into(), "500".into()));
         }
@@ -142,6 +164,7 @@ impl Spec {
             content_type,
             params,
             accept: args.table.then_some(TABLE_ACCEPT),
+            server_ends_watch,
         })
     }
 }
@@ -328,6 +351,9 @@ impl<'a> Exchange<'a> {
             connect: self.args.connect_timeout,
             whole: match (self.deadline, left) {
                 (Some(_), left) => left,
+                (None, _) if self.spec.server_ends_watch => {
+                    self.args.timeout.map(|t| t + WATCH_GRACE)
+                }
                 (None, _) => self.args.timeout,
             },
         }

@@ -119,7 +119,8 @@ pub fn output_options(args: &Args) -> output::Options {
     }
 }
 
-fn watch_in_query(target: &str) -> bool {
+/// True when the path's own query asks for a watch (`?watch=1`, `watch=true`).
+pub(crate) fn watch_in_query(target: &str) -> bool {
     target.split_once('?').is_some_and(|(_, q)| {
         q.split('&')
             .any(|kv| matches!(kv.split_once('='), Some(("watch", "1" | "true" | "True"))))
