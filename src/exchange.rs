@@ -517,6 +517,53 @@ impl<'a> Exchange<'a> {
         Ok(response)
     }
 
+    /// What a 401 means for the credentials this exchange sent: which one the server rejected
+    /// (its source, never its value) and the likely fix, for the one-line error.
+    pub fn unauthorized_hint(&self) -> &'static str {
+        let user_auth = self
+            .spec
+            .user_headers
+            .iter()
+            .any(|(n, v)| n == http::header::AUTHORIZATION && v.is_some());
+        if user_auth {
+            return "the server rejected the Authorization header given with -H";
+        }
+        let creds = &self.target.credentials;
+        if !self.send_credentials || !creds.is_some() {
+            return if creds.is_some() {
+                "no credentials were sent (see the warning above)"
+            } else {
+                "no credentials were sent: the kubeconfig user has none; give --token or use \
+                 another --context"
+            };
+        }
+        let first = creds.describe.first().map(String::as_str).unwrap_or("");
+        if creds.exec.is_some() {
+            "the server rejected the exec plugin's credential, also after running the plugin \
+             again: log in again with the plugin's tool (kcurl -v names it)"
+        } else if first == "token from --token" {
+            "the server rejected the token from --token: it is wrong or has expired (kubectl \
+             create token SERVICEACCOUNT makes a new one)"
+        } else if first.starts_with("token from tokenFile") {
+            "the server rejected the token in the kubeconfig user's tokenFile: it is wrong or \
+             has expired (kcurl -v names the user and file)"
+        } else if first == "token" {
+            "the server rejected the kubeconfig user's token: it is wrong or has expired \
+             (kcurl -v names the user and file)"
+        } else if first == "oidc id-token" {
+            "the server rejected the kubeconfig user's oidc id-token: log in again (kubelogin)"
+        } else if first == "basic auth" {
+            "the server rejected the kubeconfig user's username and password (most clusters \
+             turn basic auth off: use a token or a client certificate)"
+        } else if first == "client certificate from the command line" {
+            "the server rejected the client certificate from --client-certificate: expired, or \
+             not signed by the cluster's client CA"
+        } else {
+            "the server rejected the kubeconfig user's client certificate: expired, or not \
+             signed by the cluster's client CA (kcurl -v names the user and file)"
+        }
+    }
+
     fn trace_context(&self) {
         let p = &self.target.provenance;
         let user_auth = self

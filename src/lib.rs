@@ -61,7 +61,10 @@ pub fn run(args: &Args) -> Result<u8> {
     let target = config::resolve(args, args.context.first().map(String::as_str))?;
     let mut exchange = Exchange::new(args, &spec, target, None)?;
     interrupt_exits_130();
-    let opts = output_options(args);
+    let opts = output::Options {
+        unauthorized: Some(exchange.unauthorized_hint()),
+        ..output_options(args)
+    };
     if let Some(mode) = args.paginate {
         return paginate::run(&exchange, opts, mode, program.as_ref());
     }
@@ -116,6 +119,7 @@ pub fn output_options(args: &Args) -> output::Options {
         watch: args.watch || watch_in_query(&args.target),
         table: args.table.then_some(args.wide),
         fail: args.fail,
+        unauthorized: None,
     }
 }
 

@@ -52,6 +52,8 @@ pub struct Options {
     pub table: Option<bool>,
     /// `-f`: a non-2xx response writes nothing on stdout (the error line goes to stderr).
     pub fail: bool,
+    /// For a 401: which credential the server rejected and the fix, added to the error line.
+    pub unauthorized: Option<&'static str>,
 }
 
 impl Options {
@@ -182,6 +184,12 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
                 }
             })?;
         status_line = Some(summary(status, &head, location.as_deref()));
+        if let (401, Some(hint), Some(line)) =
+            (status.as_u16(), opts.unauthorized, &mut status_line)
+        {
+            line.push_str(": ");
+            line.push_str(hint);
+        }
         if !withhold {
             let chained = io::Cursor::new(head).chain(reader);
             write_body(
