@@ -364,7 +364,8 @@ pub struct Args {
 
     /// Filter JSON responses with a jq program (in-process, jaq); strings print without quotes.
     ///
-    /// Applied to each watch event and to each page of --paginate. The program is compiled
+    /// Applied to each watch event, to each page of --paginate, and to each context's body with
+    /// several contexts (each result on one line: context, tab, result). The program is compiled
     /// before any request is sent: a syntax error is a usage error (exit 2). --jq reads the
     /// whole response into memory (plain printing streams).
     #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = MOST_USED,

@@ -45,18 +45,15 @@ pub fn run(args: &Args) -> Result<u8> {
         .transpose()?;
     let spec = Spec::from_args(args)?;
     if fanout::requested(args) {
-        if args.jq.is_some()
-            || args.paginate.is_some()
-            || args.until.is_some()
-            || args.until_deleted
-        {
+        if args.paginate.is_some() || args.until.is_some() || args.until_deleted {
             return Err(Error::Usage(
-                "--jq, --paginate, --until and --until-deleted work with one context at a time"
+                "--paginate, --until and --until-deleted work with one context at a time: run \
+                 kcurl once per context (--context NAME)"
                     .into(),
             ));
         }
         interrupt_exits_130();
-        return fanout::run(args, &spec);
+        return fanout::run(args, &spec, program.as_ref());
     }
     let target = config::resolve(args, args.context.first().map(String::as_str))?;
     let mut exchange = Exchange::new(args, &spec, target, None)?;
