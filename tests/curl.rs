@@ -264,3 +264,25 @@ fn curl_and_kubectl_flags_get_kcurl_equivalents() {
         "unexpected argument '-l' found: use -P labelSelector=KEY=VALUE",
     );
 }
+
+#[test]
+fn curl_user_password_is_never_echoed() {
+    // curl's --user name:password; kcurl's --user (kubectl's) names a kubeconfig user.
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = server(&pki, &env);
+    let out = run(kcurl(&env).args(["--user", "admin:s3cret-PASS", "/api"]));
+    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.stderr,
+        "kcurl: error: --user names a kubeconfig user, as in kubectl, and no user has that name \
+         (not repeated here: curl's --user takes name:password); available users: dev; for basic \
+         auth put username and password in the kubeconfig user\n"
+    );
+    assert_no_secret(&out, &["s3cret-PASS"]);
+    assert!(server.requests().is_empty());
+    usage_error(
+        &["-u", "admin:pw", "/api"],
+        "unexpected argument '-u' found: put the username and password (or a token) in the \
+         kubeconfig, or use --token; --user names a kubeconfig user, as in kubectl",
+    );
+}
