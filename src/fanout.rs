@@ -235,7 +235,7 @@ pub fn run(args: &Args, spec: &Spec, program: Option<&crate::jq::Program>) -> Re
             };
             let code = match program {
                 Some(p) => report_filtered(&outcome, p, &mut out)?,
-                None => report(&outcome, &mut out, style)?,
+                None => report(&outcome, &mut out, style, args.fail)?,
             };
             worst = worse(worst, code);
         }
@@ -279,7 +279,8 @@ fn ask(
 }
 
 /// Print one context's JSON object on stdout and its summary line on stderr; its exit code.
-fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style) -> Result<u8> {
+/// With `-f` (`fail`), a non-2xx answer's object has no body.
+fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style, fail: bool) -> Result<u8> {
     let ms = format!("{:.0} ms", o.took.as_secs_f64() * 1e3);
     let name = json_string(&o.context);
     let (object, code, summary) = match &o.result {
@@ -294,8 +295,13 @@ fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style) -> Result<u8> 
                 .ok()
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("");
+            let object = if fail && !(200..300).contains(status) {
+                format!("{{\"context\":{name},\"status\":{status}}}")
+            } else {
+                format!("{{\"context\":{name},\"status\":{status},\"body\":{embedded}}}")
+            };
             (
-                format!("{{\"context\":{name},\"status\":{status},\"body\":{embedded}}}"),
+                object,
                 exit_code_for_status(*status),
                 format!("{status} {text}"),
             )

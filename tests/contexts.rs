@@ -440,3 +440,16 @@ fn paging_and_waiting_take_one_context_at_a_time_and_say_what_to_do() {
             );
     }
 }
+
+#[test]
+fn fail_leaves_the_body_out_of_a_failed_context_s_object() {
+    let f = fleet();
+    kcurl(&f.env)
+        .args(["-f", "-c", "--context", "prod-*", "/x"])
+        .assert()
+        .code(4)
+        .stdout(
+            "{\"context\":\"prod-a\",\"status\":200,\"body\":{\"server\":\"a\"}}\n\
+             {\"context\":\"prod-b\",\"status\":404}\n",
+        );
+}
