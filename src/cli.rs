@@ -31,7 +31,10 @@ Examples:
   kcurl /api/v1/namespaces/default/pods | jq -r '.items[].metadata.name'
   kcurl -X DELETE /api/v1/namespaces/default/pods/web-0
   kcurl -d @pod.json /api/v1/namespaces/default/pods
-  kcurl --context prod /readyz?verbose";
+  kcurl --context prod '/readyz?verbose'";
+
+/// The help heading that comes first: the five flags used most.
+const MOST_USED: &str = "Most used";
 
 /// curl for the Kubernetes API: one authenticated request from your kubeconfig, printed well.
 ///
@@ -44,10 +47,10 @@ Examples:
     version,
     about,
     long_about,
-    after_help = EXIT_CODES,
+    after_help = format!("Every option, with examples: kcurl --help\n\n{EXIT_CODES}"),
+    disable_help_flag = true,
+    disable_version_flag = true,
     after_long_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"),
-    // PATH|URL is optional only for --generate; the usage shows the real one.
-    override_usage = "kcurl [OPTIONS] <PATH|URL>",
     max_term_width = 100
 )]
 pub struct Args {
@@ -60,7 +63,7 @@ pub struct Args {
     /// notice on stderr.
     #[arg(
         value_name = "PATH|URL",
-        required_unless_present = "generate",
+        required = true,
         default_value = "",
         hide_default_value = true
     )]
@@ -71,7 +74,7 @@ pub struct Args {
         short = 'X',
         long = "request",
         value_name = "METHOD",
-        help_heading = "Request"
+        help_heading = MOST_USED
     )]
     pub method: Option<String>,
 
@@ -85,7 +88,7 @@ pub struct Args {
         long,
         value_name = "DATA",
         allow_hyphen_values = true,
-        help_heading = "Request"
+        help_heading = MOST_USED
     )]
     pub data: Option<String>,
 
@@ -134,7 +137,7 @@ pub struct Args {
     pub retry: Option<u32>,
 
     /// With retries: give up when the next retry would end after SECS from the first attempt.
-    #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Pipelines")]
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, hide_short_help = true, help_heading = "Pipelines")]
     pub retry_max_time: Option<Duration>,
 
     /// Repeat the GET every --interval until the jq EXPR is true for the response, then print it.
@@ -152,7 +155,7 @@ pub struct Args {
 
     /// Seconds between the polls of --until and --until-deleted.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "2",
-          help_heading = "Pipelines")]
+          hide_short_help = true, help_heading = "Pipelines")]
     pub interval: Duration,
 
     /// Watch: add watch=1 and print each event the moment it arrives.
@@ -184,7 +187,7 @@ pub struct Args {
     /// concurrently, each with its own credentials: one JSON object per context on stdout
     /// ({"context", "status", "body"}), a one-line summary per context on stderr, and the exit
     /// code of the worst result.
-    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig",
+    #[arg(long, value_name = "NAME", help_heading = MOST_USED,
           add = ArgValueCandidates::new(crate::generate::context_names))]
     pub context: Vec<String>,
 
@@ -193,16 +196,16 @@ pub struct Args {
     pub all_contexts: bool,
 
     /// Namespace for {namespace} or {ns} in PATH [default: the context's, else default].
-    #[arg(short = 'n', long, value_name = "NAME", help_heading = "Request")]
+    #[arg(short = 'n', long, value_name = "NAME", help_heading = MOST_USED)]
     pub namespace: Option<String>,
 
     /// Kubeconfig cluster to use instead of the context's.
-    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig",
+    #[arg(long, value_name = "NAME", hide_short_help = true, help_heading = "Kubeconfig",
           add = ArgValueCandidates::new(crate::generate::cluster_names))]
     pub cluster: Option<String>,
 
     /// Kubeconfig user to use instead of the context's.
-    #[arg(long, value_name = "NAME", help_heading = "Kubeconfig",
+    #[arg(long, value_name = "NAME", hide_short_help = true, help_heading = "Kubeconfig",
           add = ArgValueCandidates::new(crate::generate::user_names))]
     pub user: Option<String>,
 
@@ -210,16 +213,18 @@ pub struct Args {
     ///
     /// Without this flag the service account is used only when no kubeconfig is found and
     /// KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are set (as client-go does).
-    #[arg(long, help_heading = "Kubeconfig", conflicts_with_all = ["kubeconfig", "context", "cluster", "user"])]
+    #[arg(long, hide_short_help = true, help_heading = "Kubeconfig", conflicts_with_all = ["kubeconfig", "context", "cluster", "user"])]
     pub in_cluster: bool,
 
     /// Service-account directory for in-cluster use.
-    #[arg(long, value_name = "DIR", help_heading = "Kubeconfig",
+    #[arg(long, value_name = "DIR", hide_short_help = true, help_heading = "Kubeconfig",
           default_value = crate::incluster::DEFAULT_DIR)]
     pub service_account_dir: PathBuf,
 
     /// API server URL; overrides the cluster's server (works with no kubeconfig at all).
-    #[arg(short = 's', long, value_name = "URL", help_heading = "Connection")]
+    ///
+    /// Long form only: -s is --silent, as in curl (kubectl's -s would clash with `curl -sS`).
+    #[arg(long, value_name = "URL", help_heading = "Connection")]
     pub server: Option<String>,
 
     /// Bearer token; replaces the kubeconfig user's token, token file and basic auth.
@@ -237,6 +242,7 @@ pub struct Args {
     #[arg(
         long,
         value_name = "FILE",
+        hide_short_help = true,
         help_heading = "Connection",
         requires = "client_key"
     )]
@@ -246,25 +252,37 @@ pub struct Args {
     #[arg(
         long,
         value_name = "FILE",
+        hide_short_help = true,
         help_heading = "Connection",
         requires = "client_certificate"
     )]
     pub client_key: Option<PathBuf>,
 
     /// Impersonate this user (Impersonate-User); overrides the kubeconfig's `as`.
-    #[arg(long = "as", value_name = "USER", help_heading = "Impersonation")]
+    #[arg(
+        long = "as",
+        value_name = "USER",
+        hide_short_help = true,
+        help_heading = "Impersonation"
+    )]
     pub as_user: Option<String>,
 
     /// Impersonate this group (Impersonate-Group, repeatable); overrides `as-groups`.
     #[arg(
         long = "as-group",
         value_name = "GROUP",
+        hide_short_help = true,
         help_heading = "Impersonation"
     )]
     pub as_groups: Vec<String>,
 
     /// Impersonate this UID (Impersonate-Uid); overrides `as-uid`.
-    #[arg(long = "as-uid", value_name = "UID", help_heading = "Impersonation")]
+    #[arg(
+        long = "as-uid",
+        value_name = "UID",
+        hide_short_help = true,
+        help_heading = "Impersonation"
+    )]
     pub as_uid: Option<String>,
 
     /// Do not read or write the exec credential cache (also: KCURL_NO_CACHE=1).
@@ -273,7 +291,7 @@ pub struct Args {
     /// directory (~/.cache/kcurl/exec on Linux, files 0600) and reuses them until shortly
     /// before they expire, instead of running the plugin on every call as kubectl does.
     #[arg(long, env = "KCURL_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new(),
-          help_heading = "Connection")]
+          hide_short_help = true, help_heading = "Connection")]
     pub no_cache: bool,
 
     /// Skip TLS certificate verification (dangerous: prints a warning every time).
@@ -284,12 +302,14 @@ pub struct Args {
 
     /// Seconds allowed for connecting: TCP, proxy and TLS handshake.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs,
-          help_heading = "Connection")]
+          hide_short_help = true, help_heading = "Connection")]
     pub connect_timeout: Duration,
 
     /// Seconds allowed for the whole request, body included [default: no limit].
     ///
-    /// With --until or --until-deleted: the whole wait. It also bounds an exec credential
+    /// With --until or --until-deleted: the whole wait. With a watch (-w): kcurl asks the server
+    /// to end the watch after SECS (timeoutSeconds, rounded up), so a watch for N seconds ends
+    /// cleanly with exit 0; kcurl itself gives up 5 s later. It also bounds an exec credential
     /// plugin's run (default 120 s), after which the plugin is killed (exit 10).
     #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Connection")]
     pub timeout: Option<Duration>,
@@ -301,6 +321,7 @@ pub struct Args {
         long,
         value_name = "WHEN",
         default_value = "auto",
+        hide_short_help = true,
         help_heading = "Output"
     )]
     pub color: ColorChoice,
@@ -335,15 +356,21 @@ pub struct Args {
     pub table: bool,
 
     /// With --table: also the wide columns (kubectl get -o wide).
-    #[arg(long, help_heading = "Output", requires = "table")]
+    #[arg(
+        long,
+        hide_short_help = true,
+        help_heading = "Output",
+        requires = "table"
+    )]
     pub wide: bool,
 
     /// Filter JSON responses with a jq program (in-process, jaq); strings print without quotes.
     ///
-    /// Applied to each watch event and to each page of --paginate. The program is compiled
+    /// Applied to each watch event, to each page of --paginate, and to each context's body with
+    /// several contexts (each result on one line: context, tab, result). The program is compiled
     /// before any request is sent: a syntax error is a usage error (exit 2). --jq reads the
     /// whole response into memory (plain printing streams).
-    #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = "Output",
+    #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = MOST_USED,
           conflicts_with_all = ["raw", "table", "output"])]
     pub jq: Option<String>,
 
@@ -362,6 +389,34 @@ pub struct Args {
     #[arg(short = 'i', long, help_heading = "Output")]
     pub include: bool,
 
+    /// Silent: no warnings, notices or error messages on stderr (curl's -s; -v still traces).
+    ///
+    /// The exit code still tells what happened. Add -S to keep error messages, as curl -sS
+    /// does. Command-line usage errors are always printed.
+    #[arg(short = 's', long, help_heading = "Output")]
+    pub silent: bool,
+
+    /// With -s: still print error messages (curl's -S).
+    #[arg(short = 'S', long, help_heading = "Output")]
+    pub show_error: bool,
+
+    /// For a non-2xx response, write no body on stdout: the exit code and the one-line error
+    /// on stderr only (curl's -f).
+    ///
+    /// Without it (or with --fail-with-body) the body of an error response goes to stdout, so the
+    /// Status is never lost. With --jq the body of an error response never goes to stdout.
+    #[arg(
+        short = 'f',
+        long,
+        help_heading = "Output",
+        conflicts_with = "fail_with_body"
+    )]
+    pub fail: bool,
+
+    /// For a non-2xx response, still write the body on stdout (the default; curl's flag).
+    #[arg(long, hide_short_help = true, help_heading = "Output")]
+    pub fail_with_body: bool,
+
     /// Show the request and response headers (credentials redacted), timings and the
     /// kubeconfig, context, cluster and user used, on stderr.
     #[arg(short = 'v', long, help_heading = "Output")]
@@ -371,8 +426,21 @@ pub struct Args {
     ///
     /// Needs no kubeconfig. The completion scripts call kcurl back at TAB time (with
     /// KCURL_COMPLETE set) to complete flags and kubeconfig context, cluster and user names.
-    #[arg(long, value_name = "KIND", hide_short_help = true)]
+    #[arg(
+        long,
+        value_name = "KIND",
+        hide_short_help = true,
+        help_heading = "Other"
+    )]
     pub generate: Option<Generate>,
+
+    /// Print help (-h: the everyday options; --help: every option, with examples).
+    #[arg(short = 'h', long, action = clap::ArgAction::Help, help_heading = "Other")]
+    help: Option<bool>,
+
+    /// Print the version.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version, help_heading = "Other")]
+    version: Option<bool>,
 }
 
 /// The `--generate` kinds.
@@ -444,6 +512,153 @@ pub enum ColorChoice {
     Always,
     /// Never colour.
     Never,
+}
+
+impl Args {
+    /// Parse the command line. PATH|URL is required (and shown so in the help) except with
+    /// --generate, which is the only run that sends nothing.
+    pub fn parse_args(argv: Vec<std::ffi::OsString>) -> Result<Args, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let generating = argv
+            .iter()
+            .skip(1)
+            .take_while(|a| *a != "--")
+            .filter_map(|a| a.to_str())
+            .any(|a| a == "--generate" || a.starts_with("--generate="));
+        let mut cmd = Args::command();
+        if generating {
+            cmd = cmd.mut_arg("target", |a| a.required(false));
+        }
+        let mut matches = cmd.try_get_matches_from_mut(argv)?;
+        Args::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut cmd))
+    }
+}
+
+/// The one-line form of a command-line error, without the `kcurl: error: ` prefix: clap's
+/// message with its usage block left out (`-h` shows it), its tips folded in, and for flags
+/// that curl or kubectl users type, kcurl's equivalent. `argv` is the command line as given.
+pub fn usage_error_line(err: &clap::Error, argv: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = err.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let mut message = String::new();
+    let mut tips = Vec::new();
+    for (i, paragraph) in text.split("\n\n").enumerate() {
+        let paragraph = paragraph.trim();
+        if paragraph.starts_with("Usage:") || paragraph.starts_with("For more information") {
+            continue;
+        }
+        let joined = paragraph
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        match joined.strip_prefix("tip: ") {
+            Some(tip) => tips.push(tip.to_string()),
+            None if i == 0 => message = joined,
+            None => tips.push(joined),
+        }
+    }
+    let context = |kind| match err.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let hint = match err.kind() {
+        ErrorKind::UnknownArgument => context(ContextKind::InvalidArg)
+            .and_then(|arg| unknown_flag_hint(arg).or_else(|| stray_value_hint(arg, argv))),
+        ErrorKind::InvalidValue
+            if context(ContextKind::InvalidArg).is_some_and(|a| a.starts_with("--output")) =>
+        {
+            let file = context(ContextKind::InvalidValue).unwrap_or("FILE");
+            Some(format!(
+                "-o is the output format (json or yaml), as in kubectl; kcurl writes the body \
+                 to stdout: save it with > {file}"
+            ))
+        }
+        _ => None,
+    };
+    match hint {
+        Some(h) => format!("{message}: {h}"),
+        None if tips.is_empty() => message,
+        None => format!("{message}: {}", tips.join("; ")),
+    }
+}
+
+/// What to use instead of a curl or kubectl flag kcurl does not have.
+fn unknown_flag_hint(flag: &str) -> Option<String> {
+    let flag = flag.split_once('=').map_or(flag, |(f, _)| f);
+    let hint = match flag {
+        "-L" | "--location" | "--location-trusted" | "--max-redirs" => {
+            "kcurl never follows redirects, so credentials cannot reach another host; a 3xx \
+             exits 3 and its Location is printed: request that URL yourself if you trust it"
+        }
+        "--compressed" => {
+            "kcurl already asks for gzip (Accept-Encoding: gzip) and decodes it: drop --compressed"
+        }
+        "--cacert" | "--certificate-authority-data" => "use --certificate-authority FILE",
+        "-E" | "--cert" => "use --client-certificate FILE with --client-key FILE",
+        "--key" => "use --client-key FILE with --client-certificate FILE",
+        "-m" | "--max-time" | "--request-timeout" => "use --timeout SECS",
+        "-O" | "--remote-name" | "--output-dir" => {
+            "kcurl writes the body to stdout: save it with > FILE"
+        }
+        "-I" | "--head" => "use -X HEAD -i",
+        "-u" => {
+            "put the username and password (or a token) in the kubeconfig, or use --token; \
+             --user names a kubeconfig user, as in kubectl"
+        }
+        "-A" => {
+            "for curl's user agent use -H 'User-Agent: …'; for kubectl's all namespaces, leave \
+             {ns} out of the path (/api/v1/pods lists every namespace)"
+        }
+        "--user-agent" => "use -H 'User-Agent: …'",
+        "--all-namespaces" => "leave {ns} out of the path (/api/v1/pods lists every namespace)",
+        "--data-raw" | "--data-binary" | "--data-ascii" | "--json" => {
+            "use -d DATA, -d @FILE or -d @- (JSON sent as is, YAML converted)"
+        }
+        "--data-urlencode" | "-G" | "--get" => "add query parameters with -P KEY=VALUE",
+        "-l" | "--selector" => "use -P labelSelector=KEY=VALUE",
+        "-x" | "--proxy" => "set HTTPS_PROXY, or proxy-url in the kubeconfig's cluster",
+        "--noproxy" => "set NO_PROXY",
+        "--oauth2-bearer" => "use --token TOKEN",
+        "--insecure-skip-tls-verify" => "use -k (--insecure)",
+        "-D" | "--dump-header" => "use -i (headers on stdout) or -v (on stderr)",
+        "--write-out" => {
+            "the exit code tells the status class (0 2xx, 3 3xx, 4 4xx, 5 5xx); -i prints the \
+             status line"
+        }
+        "-F" | "--form" => "send a JSON or YAML body with -d",
+        "--url" => "give the PATH or URL as the argument",
+        _ => return None,
+    };
+    Some(hint.to_string())
+}
+
+/// A value clap found where no argument was expected, explained by the flag before it when that
+/// flag means something else in curl or kubectl (`-s URL`, `-w '%{http_code}'`).
+fn stray_value_hint(value: &str, argv: &[String]) -> Option<String> {
+    if value.starts_with('-') {
+        return None;
+    }
+    let looks_like = |flag: &str, test: &dyn Fn(&str) -> bool| {
+        argv.windows(2).any(|w| w[0] == flag && test(&w[1]))
+    };
+    if looks_like("-s", &|v| {
+        v.starts_with("http://") || v.starts_with("https://")
+    }) {
+        return Some(
+            "-s is --silent, as in curl; name the API server with --server URL".to_string(),
+        );
+    }
+    if looks_like("-w", &|v| v.contains("%{")) {
+        return Some(
+            "-w is --watch, as in kubectl; the exit code tells the status class (0 2xx, 3 3xx, \
+             4 4xx, 5 5xx) and -i prints the status line"
+                .to_string(),
+        );
+    }
+    None
 }
 
 /// A secret argument: kept in [`crate::auth::Secret`] so `Debug` of [`Args`] never shows it.

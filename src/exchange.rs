@@ -14,7 +14,7 @@ use crate::auth;
 use crate::cli::{Args, PatchType};
 use crate::config::Target;
 use crate::error::{Error, Result};
-use crate::output::{diag, sanitize, warn};
+use crate::output::{diag, notice, sanitize, warn};
 use crate::proxy::{self, Choice};
 use crate::request::{self, Url};
 use crate::retry;
@@ -36,7 +36,13 @@ pub struct Spec {
     pub params: Vec<(String, String)>,
     /// An Accept header replacing the default (`--table`).
     pub accept: Option<&'static str>,
+    /// A watch that kcurl asked the server to end (`timeoutSeconds` from `--timeout`): the
+    /// client-side limit waits [`WATCH_GRACE`] longer, so the server's clean end comes first.
+    pub server_ends_watch: bool,
 }
+
+/// How much longer than `--timeout` kcurl waits for a watch the server was asked to end.
+pub const WATCH_GRACE: Duration = Duration::from_secs(5);
 
 /// Query parameters kcurl adds for `--table`.
 pub const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json";
@@ -117,6 +123,22 @@ impl Spec {
                 params.push(("dryRun".into(), "All".into()));
             }
         }
+        // A watch bounded by --timeout ends on the server's side, cleanly (exit 0), as kubectl's
+        // --request-timeout does for watches: the API server closes the stream after
+        // timeoutSeconds. Whole seconds, rounded up.
+        let watching = crate::watch_in_query(&args.target)
+            || params
+                .iter()
+                .any(|(k, v)| k == "watch" && matches!(v.as_str(), "1" | "true" | "True"));
+        let server_ends_watch = watching
+            && args.until.is_none()
+            && !args.until_deleted
+            && args.timeout.is_some()
+            && !has("timeoutSeconds", &params);
+        if let (true, Some(t)) = (server_ends_watch, args.timeout) {
+            let secs = t.as_secs() + u64::from(t.subsec_nanos() > 0);
+            params.push(("timeoutSeconds".into(), secs.to_string()));
+        }
         if args.paginate.is_some() && !has("limit", &params) {
             params.push(("limit".into(), "500".into()));
         }
@@ -151,6 +173,7 @@ impl Spec {
             content_type,
             params,
             accept: args.table.then_some(TABLE_ACCEPT),
+            server_ends_watch,
         })
     }
 }
@@ -398,6 +421,9 @@ impl<'a> Exchange<'a> {
             connect: self.args.connect_timeout,
             whole: match (self.deadline, left) {
                 (Some(_), left) => left,
+                (None, _) if self.spec.server_ends_watch => {
+                    self.args.timeout.map(|t| t + WATCH_GRACE)
+                }
                 (None, _) => self.args.timeout,
             },
         }
@@ -454,7 +480,7 @@ impl<'a> Exchange<'a> {
                 Ok(_) => reason,
             };
             drop(result);
-            diag(&format!("kcurl: {}{why}", self.label));
+            notice(&format!("kcurl: {}{why}", self.label));
             std::thread::sleep(wait);
             attempt += 1;
         }
@@ -559,6 +585,53 @@ impl<'a> Exchange<'a> {
             self.trace_response(&response);
         }
         Ok(response)
+    }
+
+    /// What a 401 means for the credentials this exchange sent: which one the server rejected
+    /// (its source, never its value) and the likely fix, for the one-line error.
+    pub fn unauthorized_hint(&self) -> &'static str {
+        let user_auth = self
+            .spec
+            .user_headers
+            .iter()
+            .any(|(n, v)| n == http::header::AUTHORIZATION && v.is_some());
+        if user_auth {
+            return "the server rejected the Authorization header given with -H";
+        }
+        let creds = &self.target.credentials;
+        if !self.send_credentials || !creds.is_some() {
+            return if creds.is_some() {
+                "no credentials were sent (see the warning above)"
+            } else {
+                "no credentials were sent: the kubeconfig user has none; give --token or use \
+                 another --context"
+            };
+        }
+        let first = creds.describe.first().map(String::as_str).unwrap_or("");
+        if creds.exec.is_some() {
+            "the server rejected the exec plugin's credential, also after running the plugin \
+             again: log in again with the plugin's tool (kcurl -v names it)"
+        } else if first == "token from --token" {
+            "the server rejected the token from --token: it is wrong or has expired (kubectl \
+             create token SERVICEACCOUNT makes a new one)"
+        } else if first.starts_with("token from tokenFile") {
+            "the server rejected the token in the kubeconfig user's tokenFile: it is wrong or \
+             has expired (kcurl -v names the user and file)"
+        } else if first == "token" {
+            "the server rejected the kubeconfig user's token: it is wrong or has expired \
+             (kcurl -v names the user and file)"
+        } else if first == "oidc id-token" {
+            "the server rejected the kubeconfig user's oidc id-token: log in again (kubelogin)"
+        } else if first == "basic auth" {
+            "the server rejected the kubeconfig user's username and password (most clusters \
+             turn basic auth off: use a token or a client certificate)"
+        } else if first == "client certificate from the command line" {
+            "the server rejected the client certificate from --client-certificate: expired, or \
+             not signed by the cluster's client CA"
+        } else {
+            "the server rejected the kubeconfig user's client certificate: expired, or not \
+             signed by the cluster's client CA (kcurl -v names the user and file)"
+        }
     }
 
     fn trace_context(&self) {

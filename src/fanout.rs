@@ -7,6 +7,11 @@
 //! context on stderr (context, status or error, time); the exit code of the worst result. One
 //! failing context never hides the others. Bodies are held in memory (they become part of a
 //! JSON object); JSON bodies are embedded byte for byte, others as a JSON string.
+//!
+//! With `--jq`, the program runs on each context's body and each result is one line labelled
+//! with its context: `prod-eu<TAB>v1.32.0` (strings raw, other values compact JSON), for
+//! `while read -r context value` loops; contexts without a 2xx JSON answer print nothing on
+//! stdout, only their summary line.
 
 use std::io::{self, Write};
 use std::sync::Mutex;
@@ -17,7 +22,7 @@ use crate::cli::Args;
 use crate::config;
 use crate::error::{Error, Result, exit_code_for_status};
 use crate::exchange::{Exchange, Spec, Timings};
-use crate::output::{self, diag, json, sanitize};
+use crate::output::{self, json, sanitize};
 
 /// How many contexts are asked at the same time.
 pub const PARALLEL: usize = 8;
@@ -157,7 +162,7 @@ struct Outcome {
 }
 
 /// Send the request to every selected context and print the results in order.
-pub fn run(args: &Args, spec: &Spec) -> Result<u8> {
+pub fn run(args: &Args, spec: &Spec, program: Option<&crate::jq::Program>) -> Result<u8> {
     if args.watch || args.table || args.include {
         return Err(Error::Usage(
             "--watch, --table and --include work with one context at a time".to_string(),
@@ -225,7 +230,11 @@ pub fn run(args: &Args, spec: &Spec) -> Result<u8> {
                     .wait_timeout(guard, Duration::from_millis(50))
                     .map_err(|_| Error::Config("internal: lock".into()))?;
             };
-            worst = worse(worst, report(&outcome, &mut out, style)?);
+            let code = match program {
+                Some(p) => report_filtered(&outcome, p, &mut out)?,
+                None => report(&outcome, &mut out, style, args.fail)?,
+            };
+            worst = worse(worst, code);
         }
         out.flush().map_err(Error::Output)
     })?;
@@ -269,7 +278,8 @@ fn ask(
 }
 
 /// Print one context's JSON object on stdout and its summary line on stderr; its exit code.
-fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style) -> Result<u8> {
+/// With `-f` (`fail`), a non-2xx answer's object has no body.
+fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style, fail: bool) -> Result<u8> {
     let ms = format!("{:.0} ms", o.took.as_secs_f64() * 1e3);
     let name = json_string(&o.context);
     let (object, code, summary) = match &o.result {
@@ -284,8 +294,13 @@ fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style) -> Result<u8> 
                 .ok()
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("");
+            let object = if fail && !(200..300).contains(status) {
+                format!("{{\"context\":{name},\"status\":{status}}}")
+            } else {
+                format!("{{\"context\":{name},\"status\":{status},\"body\":{embedded}}}")
+            };
             (
-                format!("{{\"context\":{name},\"status\":{status},\"body\":{embedded}}}"),
+                object,
                 exit_code_for_status(*status),
                 format!("{status} {text}"),
             )
@@ -304,7 +319,66 @@ fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style) -> Result<u8> 
         Err(json::PrintError::Write(e)) => return Err(Error::Output(e)),
         Err(json::PrintError::Read(e)) => return Err(Error::Output(e)),
     }
-    diag(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
+    output::notice(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
+    Ok(code)
+}
+
+/// `--jq`: one context's results as `context<TAB>value` lines, its summary line on stderr;
+/// its exit code (a runtime error of the program counts as that context's error).
+fn report_filtered<W: Write>(o: &Outcome, program: &crate::jq::Program, out: &mut W) -> Result<u8> {
+    let ms = format!("{:.0} ms", o.took.as_secs_f64() * 1e3);
+    let (code, summary) = match &o.result {
+        Ok((status, body, is_json)) if (200..300).contains(status) => {
+            let text = ureq::http::StatusCode::from_u16(*status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            let values = if *is_json {
+                crate::jq::Input::parse(body)
+                    .map_err(|e| {
+                        Error::Config(format!("--jq: the response is not valid JSON ({e})"))
+                    })
+                    .and_then(|input| program.run(input))
+            } else {
+                Err(Error::Config("--jq: the response is not JSON".to_string()))
+            };
+            match values {
+                Ok(values) => {
+                    let mut lines = Vec::new();
+                    for v in &values {
+                        lines.extend_from_slice(o.context.as_bytes());
+                        lines.push(b'\t');
+                        match v {
+                            serde_json::Value::String(s) => lines.extend_from_slice(s.as_bytes()),
+                            other => serde_json::to_writer(&mut lines, other)
+                                .map_err(|e| Error::Output(io::Error::other(e)))?,
+                        }
+                        lines.push(b'\n');
+                    }
+                    out.write_all(&lines).map_err(Error::Output)?;
+                    (0, format!("{status} {text}"))
+                }
+                Err(e) => (
+                    e.exit_code(),
+                    format!("{status} {text}: error: {}", sanitize(&e.to_string())),
+                ),
+            }
+        }
+        Ok((status, _, _)) => {
+            let text = ureq::http::StatusCode::from_u16(*status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            (exit_code_for_status(*status), format!("{status} {text}"))
+        }
+        Err(e) => (
+            e.exit_code(),
+            format!("error: {}", sanitize(&e.to_string())),
+        ),
+    };
+    // Flushed before the summary, so a terminal shows each context's lines then its summary.
+    out.flush().map_err(Error::Output)?;
+    output::notice(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
     Ok(code)
 }
 

@@ -293,8 +293,9 @@ const EXAMPLES: &[(&str, &str)] = &[
          --certificate-authority ca.crt /api",
     ),
     (
-        "A CI smoke check: the exit status is 0 only for a 2xx answer:",
-        "kcurl /readyz >/dev/null && echo ready",
+        "A CI smoke check, with curl's -sSf: nothing on stdout, an error line only on failure, \
+         and the exit status 0 only for a 2xx answer:",
+        "kcurl -sSf /readyz && echo ready",
     ),
 ];
 

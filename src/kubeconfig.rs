@@ -537,6 +537,15 @@ impl Kubeconfig {
                     (None, Some(ctx)) => format!("{}.user", ctx.place("contexts")),
                     (None, None) => String::new(),
                 };
+                // curl's `--user name:password`: the value may be a password, never echo it.
+                if sel.user.is_some() && name.contains(':') {
+                    return Error::Usage(format!(
+                        "--user names a kubeconfig user, as in kubectl, and no user has that name \
+                         (not repeated here: curl's --user takes name:password); available users: \
+                         {}; for basic auth put username and password in the kubeconfig user",
+                        names(&self.users)
+                    ));
+                }
                 Error::Config(format!(
                     "{from}: user \"{name}\" not found in {}; available users: {} (kcurl never falls back to sending no credentials)",
                     self.describe_files(),

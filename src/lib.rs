@@ -47,23 +47,23 @@ pub fn run(args: &Args) -> Result<u8> {
         .transpose()?;
     let spec = Spec::from_args(args)?;
     if fanout::requested(args) {
-        if args.jq.is_some()
-            || args.paginate.is_some()
-            || args.until.is_some()
-            || args.until_deleted
-        {
+        if args.paginate.is_some() || args.until.is_some() || args.until_deleted {
             return Err(Error::Usage(
-                "--jq, --paginate, --until and --until-deleted work with one context at a time"
+                "--paginate, --until and --until-deleted work with one context at a time: run \
+                 kcurl once per context (--context NAME)"
                     .into(),
             ));
         }
         interrupt_exits_130();
-        return fanout::run(args, &spec);
+        return fanout::run(args, &spec, program.as_ref());
     }
     let target = config::resolve(args, args.context.first().map(String::as_str))?;
     let mut exchange = Exchange::new(args, &spec, target, None)?;
     interrupt_exits_130();
-    let opts = output_options(args);
+    let opts = output::Options {
+        unauthorized: Some(exchange.unauthorized_hint()),
+        ..output_options(args)
+    };
     if let Some(mode) = args.paginate {
         return paginate::run(&exchange, opts, mode, program.as_ref());
     }
@@ -136,10 +136,13 @@ pub fn output_options(args: &Args) -> output::Options {
         table: args.table.then_some(args.wide),
         max_body: args.max_body_size,
         terminal,
+        fail: args.fail,
+        unauthorized: None,
     }
 }
 
-fn watch_in_query(target: &str) -> bool {
+/// True when the path's own query asks for a watch (`?watch=1`, `watch=true`).
+pub(crate) fn watch_in_query(target: &str) -> bool {
     target.split_once('?').is_some_and(|(_, q)| {
         q.split('&')
             .any(|kv| matches!(kv.split_once('='), Some(("watch", "1" | "true" | "True"))))

@@ -3,11 +3,33 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
     kcurl::generate::complete_from_env();
-    let args = kcurl::cli::Args::parse();
+    let args = match kcurl::cli::Args::parse_args(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            // One line, as every other error; the usage block is one `-h` away.
+            let argv: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let line = kcurl::cli::usage_error_line(&e, &argv);
+            kcurl::output::diag(&format!("kcurl: error: {}", kcurl::output::sanitize(&line)));
+            return ExitCode::from(kcurl::error::Error::Usage(String::new()).exit_code());
+        }
+    };
+    kcurl::output::set_silence(args.silent, args.show_error);
     let outcome = match args.generate {
         Some(kind) => kcurl::generate::write(kind).map(|()| 0),
         None => kcurl::run(&args),
@@ -16,10 +38,12 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            kcurl::output::diag(&format!(
-                "kcurl: error: {}",
-                kcurl::output::sanitize(&e.to_string())
-            ));
+            let line = format!("kcurl: error: {}", kcurl::output::sanitize(&e.to_string()));
+            // A usage error is the script's own mistake: said even with -s.
+            match e {
+                kcurl::error::Error::Usage(_) => kcurl::output::diag(&line),
+                _ => kcurl::output::error(&line),
+            }
             ExitCode::from(e.exit_code())
         }
     }

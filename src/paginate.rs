@@ -21,7 +21,7 @@ use crate::cli::PaginateMode;
 use crate::error::{Error, Result, exit_code_for_status};
 use crate::exchange::{Exchange, Timings, encode_component};
 use crate::jq::Program;
-use crate::output::{self, diag, json};
+use crate::output::{self, json};
 use crate::request::Url;
 
 /// One page of a list, items kept as raw JSON.
@@ -182,7 +182,7 @@ impl State<'_, '_> {
                 .read_to_end(&mut head);
             let expired = status.as_u16() == 410;
             if !(expired && self.mode == PaginateMode::Restart && !self.restarted) {
-                diag(&format!("kcurl: {}", output::summary(status, &head, None)));
+                output::error(&format!("kcurl: {}", output::summary(status, &head, None)));
             }
             return Ok(Fetched::Failed(
                 exit_code_for_status(status.as_u16()),
@@ -242,7 +242,7 @@ impl State<'_, '_> {
     fn failed(&mut self, code: u8, expired: bool) -> Result<Option<u8>> {
         if expired && self.page > 0 {
             if self.mode == PaginateMode::Restart && !self.restarted {
-                diag(&format!(
+                output::notice(&format!(
                     "kcurl: the continue token expired after {} page(s); continuing with a full list \
                      (--paginate=restart), skipping items already printed",
                     self.page
@@ -250,7 +250,7 @@ impl State<'_, '_> {
                 self.restarted = true;
                 return Ok(None);
             }
-            diag(&format!(
+            output::error(&format!(
                 "kcurl: the continue token expired after {} page(s) (410 Expired): the list changed \
                  too much while paging; run again, or use --paginate=restart",
                 self.page

@@ -463,7 +463,11 @@ fn a_401_with_a_static_token_is_not_retried() {
     write_config(&env, &server, &pki, "{token: tok-revoked}");
     let out = run(kcurl(&env).arg("/version"));
     assert_eq!(out.code, Some(4), "{out:?}");
-    assert_eq!(out.stderr, "kcurl: 401 Unauthorized: Unauthorized\n");
+    assert_eq!(
+        out.stderr,
+        "kcurl: 401 Unauthorized: Unauthorized: the server rejected the kubeconfig user's token: \
+         it is wrong or has expired (kcurl -v names the user and file)\n"
+    );
     assert_eq!(server.requests().len(), 1);
     assert_no_secret(&out, &["tok-revoked"]);
 }
@@ -693,4 +697,53 @@ fn a_context_naming_a_missing_user_is_an_error_and_sends_nothing() {
     );
     assert!(server.requests().is_empty());
     assert_no_secret(&out, &["tok-other-user"]);
+}
+
+#[test]
+fn a_401_names_the_rejected_credential_by_its_source_never_its_value() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = serve(&pki, &env, |_| {
+        status_reply(401, "Unauthorized", "Unauthorized")
+    });
+    let head = "kcurl: 401 Unauthorized: Unauthorized: ";
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--token", "wr0ng-T0KEN"],
+            "the server rejected the token from --token: it is wrong or has expired (kubectl \
+             create token SERVICEACCOUNT makes a new one)",
+        ),
+        (
+            &[],
+            "the server rejected the kubeconfig user's token: it is wrong or has expired (kcurl \
+             -v names the user and file)",
+        ),
+        (
+            &["-H", "Authorization: Bearer h3ader-T0KEN"],
+            "the server rejected the Authorization header given with -H",
+        ),
+    ];
+    for (flags, hint) in cases {
+        let out = run(kcurl(&env).args(flags).args(["-f", "/api"]));
+        assert_eq!(out.code, Some(4));
+        assert_eq!(out.stdout, "");
+        assert_eq!(out.stderr, format!("{head}{hint}\n"), "{flags:?}");
+        assert_no_secret(&out, &["wr0ng-T0KEN", "h3ader-T0KEN"]);
+    }
+    // No kubeconfig, no token: nothing was sent, and that is what to fix.
+    let bare = Env::new();
+    let out = run(kcurl(&bare).args([
+        "-f",
+        "--server",
+        &server.url(),
+        "--certificate-authority",
+        pki.ca.cert.to_str().unwrap(),
+        "/api",
+    ]));
+    assert_eq!(
+        out.stderr,
+        format!(
+            "{head}no credentials were sent: the kubeconfig user has none; give --token or use \
+             another --context\n"
+        )
+    );
 }

@@ -387,3 +387,69 @@ fn a_body_that_is_not_json_is_embedded_as_a_string() {
             )
         ));
 }
+
+#[test]
+fn jq_runs_on_each_context_and_labels_its_results() {
+    let f = fleet();
+    // a: {"server":"a"}; dev-down: no answer; b: {"server":"b","n":1e3}.
+    let out = run(kcurl(&f.env).args(["--all-contexts", "--jq", ".server, {s: .server}", "/api"]));
+    assert_eq!(out.code, Some(6), "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "prod-a\ta\nprod-a\t{\"s\":\"a\"}\nprod-b\tb\nprod-b\t{\"s\":\"b\"}\n"
+    );
+    let summary = out
+        .stderr
+        .lines()
+        .map(|l| l.split('\t').take(2).collect::<Vec<_>>());
+    let summary: Vec<Vec<&str>> = summary.collect();
+    assert_eq!(summary[0], ["prod-a", "200 OK"]);
+    assert!(summary[1][1].starts_with("error: "), "{out:?}");
+    assert_eq!(summary[2], ["prod-b", "200 OK"]);
+    // A non-2xx answer puts nothing on stdout, as with one context; a runtime error of the
+    // program is that context's error, the others still print.
+    let out = run(kcurl(&f.env).args(["--context", "prod-*", "--jq", ".server", "/x"]));
+    assert_eq!(out.code, Some(4), "{out:?}");
+    assert_eq!(out.stdout, "prod-a\ta\n");
+    let out = run(kcurl(&f.env).args(["--context", "prod-*", "--jq", ".server | error", "/api"]));
+    assert_eq!(out.stdout, "");
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr.starts_with("prod-a\t200 OK: error: --jq: a\t"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn paging_and_waiting_take_one_context_at_a_time_and_say_what_to_do() {
+    let f = fleet();
+    for flags in [
+        &["--paginate"][..],
+        &["--until", ".ready"],
+        &["--until-deleted"],
+    ] {
+        kcurl(&f.env)
+            .args(flags)
+            .args(["--all-contexts", "/api"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(
+                "kcurl: error: --paginate, --until and --until-deleted work with one context at a \
+                 time: run kcurl once per context (--context NAME)\n",
+            );
+    }
+}
+
+#[test]
+fn fail_leaves_the_body_out_of_a_failed_context_s_object() {
+    let f = fleet();
+    kcurl(&f.env)
+        .args(["-f", "-c", "--context", "prod-*", "/x"])
+        .assert()
+        .code(4)
+        .stdout(
+            "{\"context\":\"prod-a\",\"status\":200,\"body\":{\"server\":\"a\"}}\n\
+             {\"context\":\"prod-b\",\"status\":404}\n",
+        );
+}

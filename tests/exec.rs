@@ -884,7 +884,12 @@ fn a_persistent_401_exits_4_after_exactly_one_retry_and_a_403_is_not_retried() {
     write_exec_config(&env, &pki, &server, &plugin);
     let out = run(kcurl(&env).args(["-d", "{}", "/api"]));
     assert_eq!(out.code, Some(4), "{out:?}");
-    assert_eq!(out.stderr, "kcurl: 401 Unauthorized: Unauthorized\n");
+    assert_eq!(
+        out.stderr,
+        "kcurl: 401 Unauthorized: Unauthorized: the server rejected the exec plugin's credential, \
+         also after running the plugin again: log in again with the plugin's tool (kcurl -v names \
+         it)\n"
+    );
     assert_eq!(
         out.stdout,
         "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {},\n  \

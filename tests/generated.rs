@@ -68,9 +68,7 @@ fn path_is_required_without_generate() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicates::str::contains(
-            "the following required arguments were not provided:\n  <PATH|URL>",
-        ));
+        .stderr("kcurl: error: the following required arguments were not provided: <PATH|URL>\n");
 }
 
 #[test]
@@ -84,6 +82,66 @@ fn generate_is_in_long_help_only() {
         short.contains("Usage: kcurl [OPTIONS] <PATH|URL>"),
         "{short}"
     );
+}
+
+#[test]
+fn short_help_is_short_with_the_most_used_flags_first() {
+    let env = Env::new();
+    let short = stdout(&kcurl(&env).arg("-h").output().unwrap());
+    let long = stdout(&kcurl(&env).arg("--help").output().unwrap());
+    // PATH|URL is required, and says so everywhere.
+    assert!(short.contains("Arguments:\n  <PATH|URL>  "), "{short}");
+    assert!(!short.contains("[PATH|URL]") && !long.contains("[PATH|URL]"));
+    // The first heading after the argument: the five flags used most, in this order.
+    let first = short
+        .split("\n\n")
+        .find(|p| p.starts_with("Most used:"))
+        .expect("a Most used heading");
+    let flags: Vec<&str> = first
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.trim_start().split("  ").next())
+        .filter(|f| f.starts_with('-'))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            "-X, --request <METHOD>",
+            "-d, --data <DATA>",
+            "--context <NAME>",
+            "-n, --namespace <NAME>",
+            "-q, --jq <EXPR>"
+        ]
+    );
+    assert!(short.find("Most used:") < short.find("Request:"), "{short}");
+    // Rarely used flags wait for --help; -h fits on two screens.
+    for rare in [
+        "--as-uid",
+        "--service-account-dir",
+        "--retry-max-time",
+        "--color",
+    ] {
+        assert!(!short.contains(rare), "{rare} in -h");
+        assert!(long.contains(rare), "{rare} not in --help");
+    }
+    assert!(
+        short.lines().count() <= 90,
+        "{} lines",
+        short.lines().count()
+    );
+    assert!(short.contains("Every option, with examples: kcurl --help"));
+    // --generate comes after every everyday option, with -h and -V.
+    let generate = long.find("--generate <KIND>").unwrap();
+    for everyday in ["--verbose", "--jq <EXPR>", "--timeout <SECS>", "--include"] {
+        assert!(long.find(everyday).unwrap() < generate, "{everyday}");
+    }
+    assert!(generate < long.find("-h, --help").unwrap());
+    // The example is safe to paste into zsh (an unquoted ? is a glob there).
+    assert!(
+        long.contains("kcurl --context prod '/readyz?verbose'"),
+        "{long}"
+    );
+    assert!(!long.contains(" /readyz?verbose"), "{long}");
 }
 
 #[test]

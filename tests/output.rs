@@ -671,7 +671,8 @@ fn error_statuses_print_the_body_and_one_summary_line() {
             "/401",
             4,
             status_pretty(401, "Unauthorized", r#""Unauthorized""#),
-            "kcurl: 401 Unauthorized: Unauthorized\n",
+            "kcurl: 401 Unauthorized: Unauthorized: the server rejected the kubeconfig user's \
+             token: it is wrong or has expired (kcurl -v names the user and file)\n",
         ),
         (
             "/422",

@@ -439,3 +439,43 @@ fn include_prints_the_status_line_and_headers_before_the_body() {
         )
         .stderr("");
 }
+
+#[test]
+fn a_watch_bounded_by_timeout_is_ended_by_the_server_and_exits_0() {
+    // A CI step watching for N seconds must be able to succeed: kcurl asks the server to end
+    // the watch (timeoutSeconds), as the API server then does, cleanly.
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = serve(&pki, &env, |req| {
+        if req.query().is_some_and(|q| q.contains("timeoutSeconds=")) {
+            Reply::json(200, "{\"type\":\"ADDED\",\"object\":{}}\n")
+                .set_header("Content-Type", "application/json;stream=watch")
+        } else {
+            status_reply(400, "BadRequest", "this test wants timeoutSeconds")
+        }
+    });
+    kcurl(&env)
+        .args(["-w", "-c", "--timeout", "1.5", "/api/v1/pods"])
+        .assert()
+        .code(0)
+        .stdout("{\"type\":\"ADDED\",\"object\":{}}\n")
+        .stderr("");
+    // Whole seconds, rounded up; a timeoutSeconds already given is kept as it is.
+    kcurl(&env)
+        .args([
+            "-c",
+            "--timeout",
+            "30",
+            "/api/v1/pods?watch=1&timeoutSeconds=7",
+        ])
+        .assert()
+        .code(0);
+    let queries: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.query().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        queries,
+        ["watch=1&timeoutSeconds=2", "watch=1&timeoutSeconds=7"]
+    );
+}

@@ -11,6 +11,7 @@ pub mod json;
 pub mod table;
 
 use std::io::{self, BufWriter, Read, Write};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use ureq::http;
 
@@ -54,6 +55,10 @@ pub struct Options {
     /// stdout is a terminal: server text printed unquoted (`--jq` strings, `-i` header values)
     /// has its control characters escaped. Pipes get the bytes as sent.
     pub terminal: bool,
+    /// `-f`: a non-2xx response writes nothing on stdout (the error line goes to stderr).
+    pub fail: bool,
+    /// For a 401: which credential the server rejected and the fix, added to the error line.
+    pub unauthorized: Option<&'static str>,
 }
 
 impl Options {
@@ -66,15 +71,44 @@ impl Options {
     }
 }
 
-/// Write one diagnostic line to stderr; a closed stderr is ignored (never a panic).
+/// What `-s` and `-S` leave on stderr: 0 everything, 1 errors only (`-sS`), 2 nothing (`-s`).
+static SILENCE: AtomicU8 = AtomicU8::new(0);
+
+/// Set once, from `-s` and `-S`, before anything is printed (curl's rules: `-S` alone changes
+/// nothing).
+pub fn set_silence(silent: bool, show_error: bool) {
+    let level = match (silent, show_error) {
+        (false, _) => 0,
+        (true, true) => 1,
+        (true, false) => 2,
+    };
+    SILENCE.store(level, Ordering::Relaxed);
+}
+
+/// Write one diagnostic line to stderr, whatever `-s` says (the `-v` trace, usage errors); a
+/// closed stderr is ignored (never a panic).
 pub fn diag(line: &str) {
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "{line}");
 }
 
-/// A warning line: `kcurl: warning: …`.
+/// An error line (`kcurl: error: …`, `kcurl: 404 NotFound: …`): silenced by `-s` unless `-S`.
+pub fn error(line: &str) {
+    if SILENCE.load(Ordering::Relaxed) < 2 {
+        diag(line);
+    }
+}
+
+/// A notice (a retry, `Warning:` headers, a summary): silenced by `-s`.
+pub fn notice(line: &str) {
+    if SILENCE.load(Ordering::Relaxed) == 0 {
+        diag(line);
+    }
+}
+
+/// A warning line: `kcurl: warning: …`; silenced by `-s`.
 pub fn warn(msg: &str) {
-    diag(&format!("kcurl: warning: {msg}"));
+    notice(&format!("kcurl: warning: {msg}"));
 }
 
 /// Replace terminal control characters in server- or config-supplied text with visible escapes.
@@ -130,9 +164,11 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
             .as_deref()
             .is_some_and(|c| c.to_ascii_lowercase().contains("stream=watch"));
 
+    // -f: an error response leaves stdout untouched (curl writes no headers either).
+    let withhold = opts.fail && !status.is_success();
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-    if opts.include {
+    if opts.include && !withhold {
         write_head(resp, &mut out, opts.terminal).map_err(Error::Output)?;
     }
     let mut reader = resp.body_mut().as_reader();
@@ -147,21 +183,31 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
             .read_to_end(&mut head)
             .map_err(|e| read_error(&e, url))
             .inspect_err(|_| {
-                let _ = out.write_all(&head);
-                let _ = out.flush();
+                if !withhold {
+                    let _ = out.write_all(&head);
+                    let _ = out.flush();
+                }
             })?;
         status_line = Some(summary(status, &head, location.as_deref()));
-        let chained = io::Cursor::new(head).chain(reader);
-        write_body(
-            chained,
-            &mut out,
-            json,
-            Options {
-                table: None,
-                ..opts
-            },
-            url,
-        )?;
+        if let (401, Some(hint), Some(line)) =
+            (status.as_u16(), opts.unauthorized, &mut status_line)
+        {
+            line.push_str(": ");
+            line.push_str(hint);
+        }
+        if !withhold {
+            let chained = io::Cursor::new(head).chain(reader);
+            write_body(
+                chained,
+                &mut out,
+                json,
+                Options {
+                    table: None,
+                    ..opts
+                },
+                url,
+            )?;
+        }
     } else if json && watch {
         watch_error = write_watch(reader, &mut out, opts, url)?;
     } else if json && opts.table.is_some() {
@@ -172,18 +218,19 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
     out.flush().map_err(Error::Output)?;
     drop(out);
     if let Some(line) = status_line {
-        diag(&format!("kcurl: {line}"));
+        error(&format!("kcurl: {line}"));
     }
     if let Some((code, line)) = watch_error {
-        diag(&format!("kcurl: watch ended with an ERROR event: {line}"));
+        error(&format!("kcurl: watch ended with an ERROR event: {line}"));
         return Ok(exit_code_for_status(code));
     }
     Ok(exit_code_for_status(status.as_u16()))
 }
 
 /// Print a response through a jq program (`--jq`): each JSON value (each watch event) is
-/// filtered and the results printed kcurl's way. Non-2xx responses print as usual, unfiltered,
-/// so the Status is never hidden; a body that is not JSON is written as is, with a warning.
+/// filtered and the results printed kcurl's way. stdout carries only filter results: a non-2xx
+/// response is said on stderr (its Status in one line), as with `-f`; a 2xx body that is not
+/// JSON is written as is, with a warning.
 pub fn print_filtered(
     resp: &mut http::Response<ureq::Body>,
     opts: Options,
@@ -197,10 +244,11 @@ pub fn print_filtered(
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    if !status.is_success() || !is_json(content_type.as_deref()) {
-        if status.is_success() {
-            warn("--jq: the response is not JSON; printing it as is");
-        }
+    if !status.is_success() {
+        return print(resp, Options { fail: true, ..opts }, url);
+    }
+    if !is_json(content_type.as_deref()) {
+        warn("--jq: the response is not JSON; printing it as is");
         return print(resp, opts, url);
     }
     print_warnings(resp);
@@ -273,7 +321,7 @@ pub fn print_filtered(
     out.flush().map_err(Error::Output)?;
     drop(out);
     if let Some((code, line)) = watch_error {
-        diag(&format!("kcurl: watch ended with an ERROR event: {line}"));
+        error(&format!("kcurl: watch ended with an ERROR event: {line}"));
         return Ok(exit_code_for_status(code));
     }
     Ok(exit_code_for_status(status.as_u16()))
@@ -354,7 +402,7 @@ pub fn print_json_bytes(
 fn print_warnings(resp: &http::Response<ureq::Body>) {
     for w in resp.headers().get_all(http::header::WARNING) {
         for text in parse_warnings(&String::from_utf8_lossy(w.as_bytes())) {
-            diag(&format!("Warning: {}", sanitize(&text)));
+            notice(&format!("Warning: {}", sanitize(&text)));
         }
     }
 }
@@ -571,7 +619,7 @@ fn write_table<R: Read, W: Write>(reader: R, out: &mut W, opts: Options, url: &s
         .and_then(|v| table::render(&v, wide));
     match rendered {
         Some(text) if text.is_empty() => {
-            diag("No resources found.");
+            notice("No resources found.");
             Ok(())
         }
         Some(text) => {
