@@ -5,11 +5,14 @@
 #
 #   bench/compare.sh            # full run (a few minutes)
 #   RUNS=20 bench/compare.sh    # fewer runs
+#   bench/compare.sh --real-apiserver   # the same tools against a real kube-apiserver
+#                                       # (bench/real-apiserver.sh; needs Go)
 #
 # Installs hyperfine, jq and GNU time from Debian when missing (as root). kubectl is optional:
 # its rows are skipped when it is not installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--real-apiserver" ]; then exec bench/real-apiserver.sh; fi
 RUNS=${RUNS:-50}
 
 need=()
