@@ -25,6 +25,11 @@ pub enum Error {
     Output(io::Error),
     /// `--until`: the condition was not met in time (exit 8).
     Unmet(String),
+    /// A `--jq` or `--until` program failed at runtime (exit 9).
+    Jq(String),
+    /// A jq program ran `halt_error` or `halt(N)`: exit with N, nothing more to say (its
+    /// message, if any, is already on stderr).
+    Halt(u8),
 }
 
 impl Error {
@@ -36,6 +41,8 @@ impl Error {
             Error::Connect(_) | Error::Refused(_) => 6,
             Error::Tls(_) => 7,
             Error::Unmet(_) => 8,
+            Error::Jq(_) => 9,
+            Error::Halt(code) => *code,
         }
     }
 
@@ -53,7 +60,9 @@ impl fmt::Display for Error {
             | Error::Connect(m)
             | Error::Refused(m)
             | Error::Tls(m)
-            | Error::Unmet(m) => f.write_str(m),
+            | Error::Unmet(m)
+            | Error::Jq(m) => f.write_str(m),
+            Error::Halt(code) => write!(f, "the jq program halted with exit code {code}"),
             Error::Output(e) => write!(f, "writing to stdout: {e}"),
         }
     }
@@ -89,6 +98,8 @@ mod tests {
         assert_eq!(Error::Tls(String::new()).exit_code(), 7);
         assert_eq!(Error::Refused(String::new()).exit_code(), 6);
         assert_eq!(Error::Unmet(String::new()).exit_code(), 8);
+        assert_eq!(Error::Jq(String::new()).exit_code(), 9);
+        assert_eq!(Error::Halt(3).exit_code(), 3);
         assert_eq!(Error::Output(io::Error::other("x")).exit_code(), 1);
         for (status, code) in [(200, 0), (204, 0), (301, 3), (404, 4), (422, 4), (503, 5)] {
             assert_eq!(exit_code_for_status(status), code);

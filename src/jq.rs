@@ -43,7 +43,13 @@ use crate::error::{Error, Result};
 use crate::output::json::{PrintError, Style, reformat};
 
 /// Deepest nesting of arrays and objects converted between serde_json and jaq.
-pub const MAX_DEPTH: usize = 1000;
+/// Responses nested deeper are refused before parsing (jq 1.7 handles 10,000 levels); the
+/// binary runs on a thread with [`STACK_SIZE`] bytes of stack so that this depth fits.
+pub const MAX_DEPTH: usize = 16_384;
+
+/// Stack size of the thread that runs kcurl (see `main`): deep documents are parsed, run and
+/// printed recursively.
+pub const STACK_SIZE: usize = 512 << 20;
 
 /// Longest runtime error message kept, in characters (jaq includes the offending value).
 const MAX_MESSAGE: usize = 300;
@@ -77,6 +83,15 @@ def @tsv:
     end) | join("\t")
   end;
 def leaf_paths: paths(scalars);
+def stderr: (_kcurl_stderr | empty), .;
+def halt_error($code):
+  (if type == "string" then _kcurl_stderr else (tojson + "\n" | _kcurl_stderr) end), halt($code);
+def halt_error: halt_error(5);
+def nan: "NaN" | tonumber;
+def infinite: "Infinity" | tonumber;
+def input_line_number: 0;
+def input: error("No more inputs");
+def inputs: empty;
 "#;
 
 /// The definitions every program sees: jaq's standard library, then [`KCURL_DEFS`].
@@ -108,8 +123,13 @@ impl Input {
     ///
     /// Numbers are read as serde_json reads them: integers within `i64`/`u64` stay integers,
     /// any other number is the nearest `f64`. Nesting is limited to serde_json's 128 levels.
-    pub fn parse(json: &[u8]) -> serde_json::Result<Input> {
-        serde_json::from_slice::<Val>(json).map(|v| Input(Repr::Jaq(v)))
+    pub fn parse(json: &[u8]) -> std::result::Result<Input, String> {
+        if nesting_depth(json) > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        jaq_json::read::parse_single(json)
+            .map(|v| Input(Repr::Jaq(v)))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -138,6 +158,8 @@ impl From<&Input> for Input {
 /// A compiled jq program (jaq), reusable for many inputs (each watch event, each page).
 pub struct Program {
     filter: jaq_core::Filter<Data>,
+    /// `$ENV`: the environment, as jq gives it.
+    env: Val,
     /// The flag the program came from (`--jq`, `--until`), to start messages with.
     flag: String,
 }
@@ -160,7 +182,8 @@ impl Program {
         let defs = definitions();
         let funs = jaq_core::funs()
             .chain(jaq_std::funs())
-            .chain(jaq_json::funs());
+            .chain(jaq_json::funs())
+            .chain(kcurl_funs());
         let arena = Arena::default();
         let file = File {
             code: source,
@@ -171,10 +194,22 @@ impl Program {
             .map_err(|errs| compile_error(flag, load_messages(errs)))?;
         let filter = Compiler::default()
             .with_funs(funs)
+            .with_global_vars(["$ENV"])
             .compile(modules)
             .map_err(|errs| compile_error(flag, undefined_messages(errs)))?;
+        let env = Val::obj(
+            std::env::vars_os()
+                .map(|(k, v)| {
+                    (
+                        Val::utf8_str(k.to_string_lossy().into_owned().into_bytes()),
+                        Val::utf8_str(v.to_string_lossy().into_owned().into_bytes()),
+                    )
+                })
+                .collect(),
+        );
         Ok(Program {
             filter,
+            env,
             flag: flag.to_owned(),
         })
     }
@@ -204,6 +239,19 @@ impl Program {
         mut f: impl FnMut(Value) -> Result<()>,
     ) -> Result<()> {
         for output in self.outputs(input)? {
+            f(output?)?;
+        }
+        Ok(())
+    }
+
+    /// [`Program::for_each`] with jaq's own values, for [`print_vals`]: key order, big integers
+    /// and decimal literals are kept as they are.
+    pub fn for_each_val(
+        &self,
+        input: impl Into<Input>,
+        mut f: impl FnMut(Val) -> Result<()>,
+    ) -> Result<()> {
+        for output in self.raw_outputs(input)? {
             f(output?)?;
         }
         Ok(())
@@ -245,11 +293,21 @@ impl Program {
 
     /// The lazy stream of outputs for `input`, each converted to serde_json.
     fn outputs(&self, input: impl Into<Input>) -> Result<impl Iterator<Item = Result<Value>> + '_> {
+        Ok(self.raw_outputs(input)?.map(move |item| {
+            item.and_then(|v| from_val(&v, 0).map_err(|e| self.runtime_error(&e)))
+        }))
+    }
+
+    /// The lazy stream of outputs for `input`, as jaq values.
+    fn raw_outputs(
+        &self,
+        input: impl Into<Input>,
+    ) -> Result<impl Iterator<Item = Result<Val>> + '_> {
         let input = match input.into().0 {
             Repr::Json(v) => to_val(v, 0).map_err(|e| self.runtime_error(&e))?,
             Repr::Jaq(v) => v,
         };
-        let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([]));
+        let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([self.env.clone()]));
         let mut raw = self.filter.id.run((ctx, input));
         let mut done = false;
         Ok(std::iter::from_fn(move || {
@@ -257,7 +315,7 @@ impl Program {
                 return None;
             }
             let item = match raw.next()? {
-                Ok(v) => from_val(&v, 0).map_err(|e| self.runtime_error(&e)),
+                Ok(v) => Ok(v),
                 Err(exn) => match exn.get_err() {
                     Ok(e) => Err(self.runtime_error(&error_text(e))),
                     Err(exn) => match exn.get_halt() {
@@ -266,8 +324,9 @@ impl Program {
                             done = true;
                             return None;
                         }
-                        Ok(code) => Err(self
-                            .runtime_error(&format!("the program halted with exit code {code}"))),
+                        // `halt(N)`, `halt_error(N)`: jq exits with N (its message, if any,
+                        // was already written to stderr).
+                        Ok(code) => Err(Error::Halt(u8::try_from(code & 0xff).unwrap_or(5))),
                         Err(_) => Err(self.runtime_error("internal jaq exception escaped")),
                     },
                 },
@@ -279,7 +338,7 @@ impl Program {
     }
 
     fn runtime_error(&self, message: &str) -> Error {
-        Error::Config(escape_controls(&format!(
+        Error::Jq(escape_controls(&format!(
             "{}: {}",
             self.flag,
             shorten(message, MAX_MESSAGE)
@@ -317,6 +376,84 @@ pub fn print_results<W: Write>(values: &[Value], out: &mut W, style: Style) -> i
     }
     out.write_all(&buf)?;
     out.flush()
+}
+
+/// Print jaq values kcurl's way, as [`print_results`] does: strings raw, everything else as
+/// JSON through [`reformat`], with the keys in the order the program made them and numbers as
+/// jq 1.7 prints them (big integers and decimal literals of the input kept exactly).
+pub fn print_vals<W: Write + ?Sized>(values: &[Val], out: &mut W, style: Style) -> io::Result<()> {
+    const CHUNK: usize = 64 * 1024;
+    let pp = jaq_json::write::Pp::default();
+    let mut buf = Vec::with_capacity(CHUNK);
+    let mut json = Vec::new();
+    for value in values {
+        match value {
+            Val::TStr(b) | Val::BStr(b) => {
+                buf.extend_from_slice(b);
+                buf.push(b'\n');
+            }
+            _ => {
+                json.clear();
+                jaq_json::write::write(&mut json, &pp, 0, value)?;
+                reformat(json.as_slice(), &mut buf, style).map_err(|e| match e {
+                    PrintError::Read(e) | PrintError::Write(e) => e,
+                })?;
+            }
+        }
+        if buf.len() >= CHUNK {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)?;
+    out.flush()
+}
+
+/// Native filters kcurl adds: `_kcurl_stderr` writes its input to stderr as jq 1.7's `stderr`
+/// does (a string raw, anything else as compact JSON, no newline) and yields nothing.
+fn kcurl_funs() -> impl Iterator<Item = jaq_core::native::Fun<Data>> {
+    fn to_stderr<'a>(cv: jaq_core::Cv<'a, Data>) -> jaq_core::ValXs<'a, Val> {
+        let mut err = io::stderr().lock();
+        let _ = match &cv.1 {
+            Val::TStr(b) | Val::BStr(b) => err.write_all(b),
+            v => jaq_json::write::write(&mut err, &jaq_json::write::Pp::default(), 0, v),
+        };
+        let _ = err.flush();
+        Box::new(std::iter::empty())
+    }
+    [jaq_core::native::run::<Data>((
+        "_kcurl_stderr",
+        jaq_core::native::v(0),
+        to_stderr,
+    ))]
+    .into_iter()
+}
+
+/// The deepest nesting of `[` and `{` in JSON text (brackets inside strings do not count).
+fn nesting_depth(json: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in json {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// serde_json → jaq.
@@ -612,8 +749,8 @@ mod tests {
         match program(source).run(input) {
             Ok(v) => panic!("{source} gave {v:?}"),
             Err(e) => {
-                assert!(matches!(e, Error::Config(_)), "{e:?}");
-                assert_eq!(e.exit_code(), 1);
+                assert!(matches!(e, Error::Jq(_)), "{e:?}");
+                assert_eq!(e.exit_code(), 9);
                 e.to_string()
             }
         }
@@ -935,15 +1072,23 @@ mod tests {
     #[test]
     fn halt_ends_the_program() {
         assert_eq!(run("1, halt, 2", Value::Null), [json!(1)]);
-        assert_eq!(
-            runtime_error("halt_error(3)", json!("bye\n")),
-            "--jq: the program halted with exit code 3"
-        );
+        // `halt_error(N)` exits with N (its message went to stderr).
+        match program("halt_error(3)").run(json!("bye\n")) {
+            Err(Error::Halt(3)) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn deep_values_are_an_error_not_a_crash() {
-        let e = runtime_error("reduce range(2000) as $i (0; [.])", Value::Null);
+        // As in the binary, on a STACK_SIZE thread.
+        let t = std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn(|| runtime_error("reduce range(20000) as $i (0; [.])", Value::Null));
+        let e = match t.map(|t| t.join()) {
+            Ok(Ok(e)) => e,
+            _ => panic!("the thread failed"),
+        };
         assert_eq!(
             e,
             format!("--jq: value nested deeper than {MAX_DEPTH} levels")
@@ -977,9 +1122,8 @@ mod tests {
                 (a, b) => panic!("{source}: {a:?} {b:?}"),
             }
         }
-        // Numbers are read as serde_json reads them: 1e400 is out of range for both.
-        assert!(Input::parse(b"[1e400]").is_err());
-        assert!(serde_json::from_str::<Value>("[1e400]").is_err());
+        // Numbers are read as jq 1.7 reads them: 1e400 is valid JSON (serde_json refuses it).
+        assert!(Input::parse(b"[1e400]").is_ok());
         assert_eq!(
             run_parsed(".[0]", "[18446744073709551616]"),
             [json!(18446744073709551616.0)]
@@ -1019,9 +1163,37 @@ mod tests {
             assert!(Input::parse(bad.as_bytes()).is_err(), "{bad:?}");
         }
         assert!(Input::parse(b" {\"a\": 1}\n").is_ok());
-        // Nesting beyond serde_json's limit is a parse error, not a stack overflow.
-        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(Input::parse(deep.as_bytes()).is_err());
+        // 10,000 levels parse and print (jq 1.7 does); beyond MAX_DEPTH is an error, not a
+        // stack overflow. The binary runs on a STACK_SIZE thread; so does this test.
+        let t = std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn(|| {
+                let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+                let input = Input::parse(deep.as_bytes()).map_err(|e| e.to_string())?;
+                let mut out = Vec::new();
+                program(".")
+                    .for_each_val(input, |v| {
+                        print_vals(
+                            &[v],
+                            &mut out,
+                            Style {
+                                layout: Layout::Compact,
+                                color: false,
+                            },
+                        )
+                        .map_err(Error::Output)
+                    })
+                    .map_err(|e| e.to_string())?;
+                let deeper = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+                Ok::<_, String>((
+                    out == format!("{deep}\n").into_bytes(),
+                    Input::parse(deeper.as_bytes()).is_err(),
+                ))
+            });
+        match t.map(|t| t.join()) {
+            Ok(Ok(Ok(r))) => assert_eq!(r, (true, true)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

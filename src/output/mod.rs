@@ -279,15 +279,15 @@ pub fn filter_and_print<W: Write + ?Sized>(
     // streams instead of growing memory, and output made before a runtime error is kept.
     const BATCH: usize = 1024;
     let mut batch = Vec::with_capacity(BATCH);
-    let result = program.for_each(value, |v| {
+    let result = program.for_each_val(value, |v| {
         batch.push(v);
         if batch.len() == BATCH {
-            crate::jq::print_results(&batch, &mut out, style).map_err(Error::Output)?;
+            crate::jq::print_vals(&batch, &mut out, style).map_err(Error::Output)?;
             batch.clear();
         }
         Ok(())
     });
-    crate::jq::print_results(&batch, &mut out, style).map_err(Error::Output)?;
+    crate::jq::print_vals(&batch, &mut out, style).map_err(Error::Output)?;
     result
 }
 
@@ -301,7 +301,7 @@ pub fn print_json_bytes(
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     match program {
         Some(p) => {
-            let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+            let value = crate::jq::Input::parse(body).map_err(|e| {
                 Error::Config(format!("--jq: the response is not valid JSON ({e})"))
             })?;
             filter_and_print(p, value, &mut out, opts.style())?;
