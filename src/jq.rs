@@ -89,6 +89,45 @@ def halt_error($code):
 def halt_error: halt_error(5);
 def nan: "NaN" | tonumber;
 def infinite: "Infinity" | tonumber;
+def isnan: . < nan and nan < .;
+def isinfinite: . == infinite or  . == -infinite;
+def isfinite: isnumber and (isinfinite | not);
+def isnormal: isnumber and ((. == 0 or isnan or isinfinite) | not);
+def logb:
+    if . == 0.0 then -infinite
+  elif isinfinite then infinite
+  elif isnan then .
+  else ilogb | . + 0.0 end;
+def significand:
+    if isinfinite or isnan then .
+  elif . == 0.0 then 0.0
+  else scalbln(.; ilogb | -1 * .) end;
+def delpaths($paths): reduce ($paths | unique | reverse)[] as $path (.; getpath($path) |= empty);
+def del(f): delpaths([path(f)]);
+def join($x): reduce .[] as $i (null;
+    (if . == null then "" else . + $x end) +
+    ($i | if . == null then "" elif type == "string" then . else tojson end)
+  ) // "";
+def ltrimstr($x):
+  if type == "string" and ($x | type) == "string" and startswith($x) then .[($x | length):] end;
+def rtrimstr($x):
+  if type == "string" and ($x | type) == "string" and endswith($x) and ($x | length) > 0
+  then .[:length - ($x | length)] end;
+def from_entries: reduce .[] as $x ({};
+  . + { ($x | .key // .name // .Name // .Key
+          | if type == "string" then . else error("Cannot use \(type) (\(tojson)) as object key") end):
+        ($x | if has("value") then .value else .Value end) });
+def tostream: path(def r: (.[]? | r), .; r) as $p | getpath($p)
+  | reduce path(.[]?) as $q ([$p, .]; [$p + $q]);
+def fromstream(f): { x: null, e: false } as $init
+  | foreach f as $i ($init;
+      if .e then $init else . end
+      | if $i | length == 2
+        then setpath(["e"]; $i[0] | length == 0) | setpath(["x"] + $i[0]; $i[1])
+        else setpath(["e"]; $i[0] | length == 1) end;
+      if .e then .x else empty end);
+def INDEX(stream; idx_expr): reduce stream as $row ({}; .[$row | idx_expr | tostring] |= $row);
+def INDEX(idx_expr): INDEX(.[]; idx_expr);
 def input_line_number: 0;
 def input: error("No more inputs");
 def inputs: empty;

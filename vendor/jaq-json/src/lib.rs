@@ -205,6 +205,15 @@ impl jaq_core::ValT for Val {
             let range = o.get(&Val::utf8_str("start"))..o.get(&Val::utf8_str("end"));
             return self.map_range(range, opt, f);
         };
+        // kcurl: as in jq, updating a path through null creates it (`null | .a.b = 1`,
+        // `.a[2] = 1`): null becomes an empty object for a key, an empty array for an index.
+        if let Val::Null = self {
+            match index {
+                Val::TStr(_) | Val::BStr(_) => self = Val::obj(Map::default()),
+                Val::Num(n) if n.is_int() => self = Val::Arr(Rc::new(Vec::new())),
+                _ => {}
+            }
+        }
         match self {
             Val::Obj(ref mut o) => {
                 use indexmap::map::Entry::{Occupied, Vacant};
@@ -213,9 +222,8 @@ impl jaq_core::ValT for Val {
                         let v = core::mem::take(e.get_mut());
                         match f(v).next().transpose()? {
                             Some(y) => e.insert(y),
-                            // this runs in constant time, at the price of
-                            // changing the order of the elements
-                            None => e.swap_remove(),
+                            // kcurl: keep the order of the other keys, as jq does.
+                            None => e.shift_remove(),
                         };
                     }
                     Vacant(e) => {
@@ -227,6 +235,12 @@ impl jaq_core::ValT for Val {
                 Ok(self)
             }
             Val::Arr(ref mut a) => {
+                // kcurl: as in jq, setting past the end pads the array with nulls.
+                if let Some(num::PosUsize(true, i)) = index.as_num().and_then(|n| n.as_pos_usize()) {
+                    if i >= a.len() && i < 1 << 29 {
+                        Rc::make_mut(a).resize(i + 1, Val::Null);
+                    }
+                }
                 let oob = || Error::str(format_args!("index {index} out of bounds"));
                 let abs_or = |i| abs_index(i, a.len()).ok_or_else(oob);
                 let i = match index.as_pos_usize().and_then(abs_or) {
