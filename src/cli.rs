@@ -22,6 +22,7 @@ Exit codes:
   6  could not reach the server: DNS, connection refused, timeout, proxy, connection cut
   7  TLS failure: handshake, untrusted or mismatched certificate
   8  --until: the condition was not met within --timeout
+  9  a --jq or --until program failed at runtime (halt_error exits with its own code)
 130  interrupted with Ctrl-C (everything received was already written)";
 
 const EXAMPLES: &str = "\
@@ -339,8 +340,9 @@ pub struct Args {
     /// Filter JSON responses with a jq program (in-process, jaq); strings print without quotes.
     ///
     /// Applied to each watch event and to each page of --paginate. The program is compiled
-    /// before any request is sent: a syntax error is a usage error (exit 2). --jq reads the
-    /// whole response into memory (plain printing streams).
+    /// before any request is sent: a syntax error is a usage error (exit 2); a runtime error
+    /// exits 9. Answers as jq 1.7 does (key order, numbers); see "Differences from jq" in the
+    /// README. --jq reads the whole response into memory (plain printing streams).
     #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = "Output",
           conflicts_with_all = ["raw", "table", "output"])]
     pub jq: Option<String>,
