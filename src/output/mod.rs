@@ -185,6 +185,7 @@ pub fn print_filtered(
     url: &str,
     program: &crate::jq::Program,
     fast: Option<&crate::jqpath::Path>,
+    items: Option<&crate::jqstream::Items>,
 ) -> Result<u8> {
     let status = resp.status();
     let content_type = resp
@@ -221,6 +222,12 @@ pub fn print_filtered(
         // A plain path (`.items[].metadata.name`): scanned without building a tree.
         if let Some(values) = fast.and_then(|f| f.run(&body)) {
             crate::jq::print_results(&values, &mut out, opts.style()).map_err(Error::Output)?;
+            out.flush().map_err(Error::Output)?;
+            return Ok(exit_code_for_status(status.as_u16()));
+        }
+        // A list program (`.items[] | F`, `[.items[] | F] | length`, …): item by item.
+        if let Some(result) = items.and_then(|i| i.run(&body, &mut out, opts.style())) {
+            result?;
             out.flush().map_err(Error::Output)?;
             return Ok(exit_code_for_status(status.as_u16()));
         }
