@@ -9,6 +9,7 @@
 
 pub mod json;
 pub mod table;
+pub mod yaml;
 
 use std::io::{self, BufWriter, Read, Write};
 
@@ -399,6 +400,11 @@ fn not_json_warning(detail: &str) {
 /// Every JSON value in `bytes` as a YAML document (`---` between documents); bytes that are not
 /// JSON are written unchanged with a warning.
 fn write_yaml_values<W: Write>(bytes: &[u8], out: &mut W) -> Result<()> {
+    // One document (the usual case): numbers exact, a list item by item.
+    if let Some(result) = yaml::write_document(bytes, out) {
+        result?;
+        return out.flush().map_err(Error::Output);
+    }
     let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<serde_json::Value>();
     let mut first = true;
     loop {
@@ -461,15 +467,21 @@ fn write_watch<R: Read, W: Write>(
             error = watch_error_of(&line);
         }
         if opts.yaml {
-            match serde_json::from_slice::<serde_json::Value>(&line) {
-                Ok(v) => {
+            let mut doc = Vec::new();
+            match yaml::write_document(&line, &mut doc) {
+                Some(result) => {
+                    result?;
                     out.write_all(b"---\n").map_err(Error::Output)?;
-                    write_yaml(&v, out)?;
+                    out.write_all(&doc).map_err(Error::Output)?;
+                    out.flush().map_err(Error::Output)?;
                 }
-                Err(e) => {
+                None => {
+                    let e = serde_json::from_slice::<serde::de::IgnoredAny>(&line)
+                        .err()
+                        .map_or_else(|| "not one JSON value".to_owned(), |e| e.to_string());
                     out.write_all(&line).map_err(Error::Output)?;
                     out.flush().map_err(Error::Output)?;
-                    not_json_warning(&e.to_string());
+                    not_json_warning(&e);
                 }
             }
             continue;
