@@ -113,6 +113,9 @@ for prog in '.items[] | .metadata.name' '[.items[] | .metadata.name]' '.items | 
   k=$(median 0 "$work/h2c.json"); c=$(median 1 "$work/h2c.json")
   echo "| \`${prog//|/\\|}\` | $(ms "$k") | $(rss_kb "${cmds[0]}") KB | $(ms "$c") | $(rss_kb "${cmds[1]}") KB | $(ratio "$c" "$k") faster |"
 done
+cmds=("$KCURL -o yaml '/bench/pods?n=10000' > /dev/null")
+hyperfine --warmup 2 --runs "$runs2" --export-json "$work/h2c.json" "${cmds[@]}" >/dev/null
+echo "| \`-o yaml\` | $(ms "$(median 0 "$work/h2c.json")") | $(rss_kb "${cmds[0]}") KB | | | |"
 echo
 
 echo "### 3. Peak RSS of kcurl by response size (pretty-printed to /dev/null)"

@@ -314,8 +314,8 @@ pub struct Args {
 
     /// Output format for JSON responses: json or yaml (also per watch event).
     ///
-    /// yaml parses each value into memory (json streams); numbers beyond 64-bit precision
-    /// are rounded in YAML output.
+    /// yaml writes a list item by item (memory: the response plus one item; json streams);
+    /// integers up to 128 bits are exact, wider numbers become the nearest float.
     #[arg(
         short = 'o',
         long,
@@ -342,7 +342,8 @@ pub struct Args {
     /// Applied to each watch event and to each page of --paginate. The program is compiled
     /// before any request is sent: a syntax error is a usage error (exit 2); a runtime error
     /// exits 9. Answers as jq 1.7 does (key order, numbers); see "Differences from jq" in the
-    /// README. --jq reads the whole response into memory (plain printing streams).
+    /// README. --jq reads the whole response into memory (plain printing streams); list
+    /// programs (.items[] | F, [.items[] | F], .items | map(F), … | length) run item by item.
     #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = "Output",
           conflicts_with_all = ["raw", "table", "output"])]
     pub jq: Option<String>,

@@ -6,30 +6,31 @@
 //! message and its `line:column`; run the compiled program on any number of inputs (each page,
 //! each watch event), given as [`serde_json::Value`]s or as JSON bytes parsed straight into
 //! jaq's values ([`Input::parse`], faster); and print the results kcurl's way
-//! ([`print_results`]: strings raw, like `jq -r` and `gh api --jq`, everything else as JSON
+//! ([`print_vals`]: strings raw, like `jq -r` and `gh api --jq`, everything else as JSON
 //! through [`crate::output::json::reformat`]). It does not read responses, decide colour or
 //! layout, or write to stderr (the caller does), except that a program's own `stderr` and
 //! `halt_error` write there, as in jq; `debug` is silent (jaq sends it to the `log` crate).
 //!
-//! The library is jaq's (not jq's): `input`/`inputs`, `$ENV` (use `env`), `$__loc__`,
-//! `tostream`, `@base32` and `getpath/2` are not defined, and kcurl adds jq's `@csv`, `@tsv`
-//! and `leaf_paths`, which the jaq crates leave to the jaq binary.
+//! The library is jaq's, with kcurl's definitions on top ([`KCURL_DEFS`]) so that programs answer
+//! what jq 1.7.1 answers: `$ENV`, `stderr`, `halt_error`, `del`/`delpaths`, `join`,
+//! `ltrimstr`/`rtrimstr`, `from_entries`, `tostream`/`fromstream`, `INDEX`, `@csv`, `@tsv`,
+//! `leaf_paths`, and a single input (`input` errors, `inputs` is empty). jaq-json is vendored
+//! with jq 1.7's number printing, division by zero as an error and path creation through null
+//! (vendor/jaq-json/PATCHES.md). `tests/jqdiff.rs` compares with libjq 1.7.1.
 //!
-//! Values cross between serde_json and jaq here. Integers stay integers (any `i64`/`u64`;
-//! results beyond that range, which only arithmetic can make, become floats, as serde_json
-//! itself would parse them); floats are what serde_json parsed (`1.50` was already `1.5`); a
-//! non-finite float prints as jq prints it (NaN → `null`, ±infinity →
-//! ±`1.7976931348623157e308`). While the program runs, an [`Input::parse`]d document keeps its
-//! key order (`keys_unsorted`, `to_entries`); results come back as `serde_json::Value`, whose
-//! objects keep sorted key order unless serde_json's `preserve_order` feature is on. jaq's byte
-//! strings and invalid UTF-8 become strings with U+FFFD replacements, and a non-string object
-//! key (jaq allows `{(1): 2}`) becomes its JSON text.
+//! Responses are parsed by jaq-json's reader ([`Input::parse`]): key order is kept, integers
+//! of any size and decimal literals (`1.000`, `1e400`) are kept exactly and printed as jq 1.7
+//! prints them ([`print_vals`]). Results can also come back as `serde_json::Value`
+//! ([`Program::run`], for `--until`), where objects have sorted keys and numbers are what
+//! serde_json can hold; a non-finite float becomes what jq prints (NaN → `null`, ±infinity →
+//! ±`1.7976931348623157e308`).
 //!
 //! Errors: a compile error is [`Error::Usage`] (exit 2); a runtime error (`error("x")`, `.a` on
-//! a number, …) is [`Error::Config`] (exit 1, as for any other local problem), with jaq's
-//! message, control characters escaped and long messages shortened. `halt` ends the output
-//! normally; `halt(N)` and `halt_error` with N ≠ 0 are runtime errors. Values nested deeper
-//! than [`MAX_DEPTH`] levels are a runtime error rather than a stack overflow.
+//! a number, `1 / 0`, …) is [`Error::Jq`] (exit 9), with jaq's message, control characters
+//! escaped and long messages shortened. `halt` ends the output normally; `halt(N)` and
+//! `halt_error(N)` are [`Error::Halt`]: exit N, `halt_error`'s message already on stderr.
+//! Documents nested deeper than [`MAX_DEPTH`] levels are refused rather than overflowing the
+//! stack (the binary runs on a [`STACK_SIZE`] thread).
 
 use std::io::{self, Write};
 
@@ -160,16 +161,28 @@ enum Repr {
 impl Input {
     /// Parse one JSON document (surrounding whitespace allowed) with serde_json's parser.
     ///
-    /// Numbers are read as serde_json reads them: integers within `i64`/`u64` stay integers,
-    /// any other number is the nearest `f64`. Nesting is limited to serde_json's 128 levels.
+    /// Numbers are kept as jq 1.7 keeps them: integers of any size exactly, other numbers as
+    /// their decimal text (`1.000`, `1e400`). Nesting is limited to [`MAX_DEPTH`] levels.
     pub fn parse(json: &[u8]) -> std::result::Result<Input, String> {
-        if nesting_depth(json) > MAX_DEPTH {
-            return Err(too_deep());
-        }
-        jaq_json::read::parse_single(json)
-            .map(|v| Input(Repr::Jaq(v)))
-            .map_err(|e| e.to_string())
+        parse_val(json).map(|v| Input(Repr::Jaq(v)))
     }
+}
+
+/// Parse one JSON document into a jaq value, as [`Input::parse`] does.
+pub fn parse_val(json: &[u8]) -> std::result::Result<Val, String> {
+    let (depth, plain_numbers) = scan_json(json);
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    // serde_json is faster than jaq-json's reader, and gives the same values when every number
+    // is an integer of at most 15 digits (no `.`, no exponent, no `-0`, nothing rounded) and
+    // the nesting is within its 128 levels.
+    if plain_numbers && depth < 128 {
+        if let Ok(v) = serde_json::from_slice::<Val>(json) {
+            return Ok(v);
+        }
+    }
+    jaq_json::read::parse_single(json).map_err(|e| e.to_string())
 }
 
 impl From<Value> for Input {
@@ -468,9 +481,12 @@ fn kcurl_funs() -> impl Iterator<Item = jaq_core::native::Fun<Data>> {
     .into_iter()
 }
 
-/// The deepest nesting of `[` and `{` in JSON text (brackets inside strings do not count).
-fn nesting_depth(json: &[u8]) -> usize {
+/// The deepest nesting of `[` and `{` in JSON text (brackets inside strings do not count), and
+/// whether every number in it is a plain integer of at most 15 digits (`-0` excluded), which
+/// serde_json reads exactly as jaq-json's reader does.
+fn scan_json(json: &[u8]) -> (usize, bool) {
     let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    let (mut plain, mut digits, mut minus) = (true, 0usize, false);
     for &b in json {
         if in_str {
             if escaped {
@@ -482,6 +498,19 @@ fn nesting_depth(json: &[u8]) -> usize {
             }
             continue;
         }
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits > 15 || (minus && digits == 1 && b == b'0') {
+                plain = false;
+            }
+            continue;
+        }
+        match b {
+            b'.' | b'e' | b'E' if digits > 0 => plain = false,
+            _ => {}
+        }
+        digits = 0;
+        minus = b == b'-';
         match b {
             b'"' => in_str = true,
             b'[' | b'{' => {
@@ -492,7 +521,7 @@ fn nesting_depth(json: &[u8]) -> usize {
             _ => {}
         }
     }
-    max
+    (max, plain)
 }
 
 /// serde_json → jaq.

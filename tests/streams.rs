@@ -301,8 +301,7 @@ fn output_yaml_prints_an_object_as_yaml() {
 #[test]
 fn output_yaml_keeps_big_integers_and_converts_what_serde_json_refuses() {
     let (pki, env) = (Pki::new(), Env::new());
-    let body =
-        r#"{"kind":"List","items":[{"num":123456789012345678901234567890,"f":1e400}],"metadata":{}}"#;
+    let body = r#"{"kind":"List","items":[{"num":123456789012345678901234567890,"f":1e400}],"metadata":{}}"#;
     let _server = serve(&pki, &env, move |_| Reply::json(200, body));
     kcurl(&env)
         .args(["-o", "yaml", "/api/v1/pods"])

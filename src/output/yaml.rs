@@ -98,12 +98,12 @@ pub fn write_document<W: Write + ?Sized>(json: &[u8], out: &mut W) -> Option<Res
             return Some(write_list(&items, &fields, out));
         }
     }
-    let v = jaq_json::read::parse_single(json).ok()?;
+    let v = crate::jq::parse_val(json).ok()?;
     Some(to_yaml(&v).and_then(|t| out.write_all(t.as_bytes()).map_err(Error::Output)))
 }
 
 fn parse(raw: &RawValue) -> Result<Val> {
-    jaq_json::read::parse_single(raw.get().as_bytes())
+    crate::jq::parse_val(raw.get().as_bytes())
         .map_err(|e| Error::Config(format!("-o yaml: the response is not valid JSON ({e})")))
 }
 
