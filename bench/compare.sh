@@ -104,6 +104,23 @@ echo "| \`.items[].metadata.name\` (a plain path: streamed projection) | $(ms "$
 echo "| \`[.items[] \| select(…) \| .metadata.name] \| length\` (full jaq) | $(ms "$k2") | $(ms "$c2") | $(ratio "$c2" "$k2") faster |"
 echo
 
+echo "### 2c. --jq programs on the same list: kcurl (item by item where it can) vs curl | jq"
+echo "| program | kcurl --jq | kcurl peak RSS | curl \| jq | jq peak RSS | kcurl is |"
+echo "|---|---|---|---|---|---|"
+for prog in '.items[] | .metadata.name' '[.items[] | .metadata.name]' '.items | map(.metadata.name)' \
+  '[.items[] | select(.status.phase == "Running")] | length' '.items | length' \
+  '.items | group_by(.spec.nodeName) | map(length)' '.items | sort_by(.metadata.name) | .[0].metadata.name'; do
+  q=$(printf '%q' "$prog")
+  cmds=("$KCURL --jq $q '/bench/pods?n=10000' > /dev/null" "$CURL '$SERVER/bench/pods?n=10000' | jq -r $q > /dev/null")
+  hyperfine --warmup 2 --runs "$runs2" --export-json "$work/h2c.json" "${cmds[@]}" >/dev/null
+  k=$(median 0 "$work/h2c.json"); c=$(median 1 "$work/h2c.json")
+  echo "| \`${prog//|/\\|}\` | $(ms "$k") | $(rss_kb "${cmds[0]}") KB | $(ms "$c") | $(rss_kb "${cmds[1]}") KB | $(ratio "$c" "$k") faster |"
+done
+cmds=("$KCURL -o yaml '/bench/pods?n=10000' > /dev/null")
+hyperfine --warmup 2 --runs "$runs2" --export-json "$work/h2c.json" "${cmds[@]}" >/dev/null
+echo "| \`-o yaml\` | $(ms "$(median 0 "$work/h2c.json")") | $(rss_kb "${cmds[0]}") KB | | | |"
+echo
+
 echo "### 3. Peak RSS of kcurl by response size (pretty-printed to /dev/null)"
 echo "| response | kcurl peak RSS | kcurl --raw peak RSS |"
 echo "|---|---|---|"

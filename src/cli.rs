@@ -22,6 +22,7 @@ Exit codes:
   6  could not reach the server: DNS, connection refused, timeout, proxy, connection cut
   7  TLS failure: handshake, untrusted or mismatched certificate
   8  --until: the condition was not met within --timeout
+  9  a --jq or --until program failed at runtime (halt_error exits with its own code)
  10  a size or time limit was exceeded: --max-body-size, exec plugin output or run time
 130  interrupted with Ctrl-C (everything received was already written)";
 
@@ -336,8 +337,8 @@ pub struct Args {
 
     /// Output format for JSON responses: json or yaml (also per watch event).
     ///
-    /// yaml parses each value into memory (json streams); numbers beyond 64-bit precision
-    /// are rounded in YAML output.
+    /// yaml writes a list item by item (memory: the response plus one item; json streams);
+    /// integers up to 128 bits are exact, wider numbers become the nearest float.
     #[arg(
         short = 'o',
         long,
@@ -368,8 +369,10 @@ pub struct Args {
     ///
     /// Applied to each watch event, to each page of --paginate, and to each context's body with
     /// several contexts (each result on one line: context, tab, result). The program is compiled
-    /// before any request is sent: a syntax error is a usage error (exit 2). --jq reads the
-    /// whole response into memory (plain printing streams).
+    /// before any request is sent: a syntax error is a usage error (exit 2); a runtime error
+    /// exits 9. Answers as jq 1.7 does (key order, numbers); see "Differences from jq" in the
+    /// README. --jq reads the whole response into memory (plain printing streams); list
+    /// programs (.items[] | F, [.items[] | F], .items | map(F), … | length) run item by item.
     #[arg(short = 'q', long = "jq", value_name = "EXPR", help_heading = MOST_USED,
           conflicts_with_all = ["raw", "table", "output"])]
     pub jq: Option<String>,

@@ -28,6 +28,11 @@ pub enum Error {
     /// A size or time limit on input from outside was exceeded: a body or watch event past
     /// `--max-body-size`, an exec plugin's output or run time (exit 10).
     Limit(String),
+    /// A `--jq` or `--until` program failed at runtime (exit 9).
+    Jq(String),
+    /// A jq program ran `halt_error` or `halt(N)`: exit with N, nothing more to say (its
+    /// message, if any, is already on stderr).
+    Halt(u8),
 }
 
 impl Error {
@@ -40,6 +45,8 @@ impl Error {
             Error::Tls(_) => 7,
             Error::Unmet(_) => 8,
             Error::Limit(_) => 10,
+            Error::Jq(_) => 9,
+            Error::Halt(code) => *code,
         }
     }
 
@@ -58,7 +65,9 @@ impl fmt::Display for Error {
             | Error::Refused(m)
             | Error::Tls(m)
             | Error::Unmet(m)
-            | Error::Limit(m) => f.write_str(m),
+            | Error::Limit(m)
+            | Error::Jq(m) => f.write_str(m),
+            Error::Halt(code) => write!(f, "the jq program halted with exit code {code}"),
             Error::Output(e) => write!(f, "writing to stdout: {e}"),
         }
     }
@@ -95,6 +104,8 @@ mod tests {
         assert_eq!(Error::Refused(String::new()).exit_code(), 6);
         assert_eq!(Error::Unmet(String::new()).exit_code(), 8);
         assert_eq!(Error::Limit(String::new()).exit_code(), 10);
+        assert_eq!(Error::Jq(String::new()).exit_code(), 9);
+        assert_eq!(Error::Halt(3).exit_code(), 3);
         assert_eq!(Error::Output(io::Error::other("x")).exit_code(), 1);
         for (status, code) in [(200, 0), (204, 0), (301, 3), (404, 4), (422, 4), (503, 5)] {
             assert_eq!(exit_code_for_status(status), code);

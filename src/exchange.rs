@@ -244,14 +244,20 @@ fn convert_body(bytes: Vec<u8>, apply: bool, label: &str) -> Result<Vec<u8>> {
             e.valid_up_to()
         ))
     })?;
-    let options = serde_saphyr::options! { with_snippet: false };
+    // Scalars as kubectl reads them (sigs.k8s.io/yaml: go-yaml v2, YAML 1.1): `012` is octal 10,
+    // `yes` is true, and a number written as an integer stays an integer in the JSON.
+    let options = serde_saphyr::options! { with_snippet: false, legacy_octal_numbers: true };
     let docs: Vec<serde_json::Value> = serde_saphyr::from_str_multiple_with_options(text, options)
         .map_err(|e| {
             let msg = e.to_string();
             let msg = msg.lines().next().unwrap_or("").trim().to_string();
             Error::Config(format!("{label}: invalid JSON or YAML: {msg}"))
         })?;
-    let docs: Vec<serde_json::Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    let docs: Vec<serde_json::Value> = docs
+        .into_iter()
+        .filter(|d| !d.is_null())
+        .map(integral_floats_as_integers)
+        .collect();
     match docs.len() {
         // A lone scalar (`-d hello`) is the user's own data, not YAML meant as an object.
         1 if apply || !(docs[0].is_object() || docs[0].is_array()) => Ok(bytes),
@@ -263,6 +269,27 @@ fn convert_body(bytes: Vec<u8>, apply: bool, label: &str) -> Result<Vec<u8>> {
         n => Err(Error::Config(format!(
             "{label}: {n} YAML documents; one request takes one object (split the file)"
         ))),
+    }
+}
+
+/// Floats with an integral value (`1e3`, `12.0` from YAML) as integers, as Go's encoding/json
+/// writes the float64s that sigs.k8s.io/yaml makes (`1000`, not `1000.0`).
+fn integral_floats_as_integers(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(integral_floats_as_integers).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (k, integral_floats_as_integers(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -886,6 +913,19 @@ mod tests {
         assert!(
             e.starts_with("--data @x.yaml: invalid JSON or YAML: ") && e.contains("line"),
             "{e}"
+        );
+        // Scalars as kubectl (sigs.k8s.io/yaml, YAML 1.1) converts them.
+        assert_eq!(
+            String::from_utf8(
+                convert_body(
+                    b"a: 012\nb: 07\nc: 12\nd: 1e3\ne: 1.5\nf: yes\ng: '012'\nh: 0x1F\n".to_vec(),
+                    false,
+                    "d"
+                )
+                .unwrap()
+            )
+            .unwrap(),
+            r#"{"a":10,"b":7,"c":12,"d":1000,"e":1.5,"f":true,"g":"012","h":31}"#
         );
         // Server-side apply sends the YAML itself.
         assert_eq!(

@@ -189,6 +189,7 @@ pub fn run(args: &Args, spec: &Spec, program: Option<&crate::jq::Program>) -> Re
             json::Layout::Pretty
         },
         color: crate::output_options(args).color,
+        terminal: false,
     };
     let mut worst = 0u8;
     let stdout = io::stdout();

@@ -5,7 +5,9 @@
 //! built; everything else is skipped without allocating (serde's `IgnoredAny`). On a 25 MB
 //! PodList that is several times faster than parsing the whole document for jaq. Whenever the
 //! document does something where jq's answer is not a plain projection — indexing a non-object,
-//! iterating `null`, a duplicated key on the path — [`Path::run`] gives up and the caller runs
+//! iterating `null`, a duplicated key, or selecting a value that serde_json would print
+//! differently from jq (an object or array, whose key order jq keeps; a float; an integer
+//! beyond 64 bits) — [`Path::run`] gives up and the caller runs
 //! the real jaq program, so the output (and jq's error messages) are always jaq's.
 
 use std::fmt;
@@ -97,6 +99,16 @@ impl<'de> DeserializeSeed<'de> for Walk<'_> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         if self.steps.is_empty() {
             let v = <Value as serde::Deserialize>::deserialize(d)?;
+            // Only values that print the same from serde_json as from jq: an object's key
+            // order, a float's text (`1.0`, `1E2`) or a number beyond 64 bits would not.
+            let plain = match &v {
+                Value::Null | Value::Bool(_) | Value::String(_) => true,
+                Value::Number(n) => n.is_i64() || n.is_u64(),
+                Value::Array(_) | Value::Object(_) => false,
+            };
+            if !plain {
+                return Err(fallback());
+            }
             self.out.push(v);
             return Ok(());
         }
@@ -140,7 +152,12 @@ impl<'de> Visitor<'de> for Walk<'_> {
         };
         match first {
             Step::Iterate => {
-                while map.next_key::<IgnoredAny>()?.is_some() {
+                // A duplicated key: jq keeps the last value, in the first key's place.
+                let mut seen = std::collections::HashSet::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if !seen.insert(key) {
+                        return Err(fallback());
+                    }
                     map.next_value_seed(Walk {
                         steps: rest,
                         out: self.out,
@@ -283,10 +300,9 @@ mod tests {
         );
         assert_eq!(run(".kind", doc), Some(vec![json!("PodList")]));
         assert_eq!(run(".missing.deeper", doc), Some(vec![Value::Null]));
-        assert_eq!(run(".items[].metadata", doc).map(|v| v.len()), Some(3));
         assert_eq!(
-            run(".[]", r#"{"a":1,"b":[2]}"#),
-            Some(vec![json!(1), json!([2])])
+            run(".[]", r#"{"a":1,"b":true}"#),
+            Some(vec![json!(1), json!(true)])
         );
     }
 
@@ -299,6 +315,15 @@ mod tests {
         assert_eq!(run(".a[]", r#"{"a":5}"#), None);
         // Duplicated key on the path: jq keeps the last one.
         assert_eq!(run(".a", r#"{"a":1,"a":2}"#), None);
+        // Objects, arrays, floats and big integers print differently from jq: jaq prints them.
+        assert_eq!(
+            run(".items[].metadata", r#"{"items":[{"metadata":{}}]}"#),
+            None
+        );
+        assert_eq!(run(".a", r#"{"a":[1]}"#), None);
+        assert_eq!(run(".a", r#"{"a":1.0}"#), None);
+        assert_eq!(run(".a", r#"{"a":123456789012345678901234}"#), None);
+        assert_eq!(run(".[]", r#"{"a":1,"b":2,"a":3}"#), None);
         // Not exactly one JSON value.
         assert_eq!(run(".a", r#"{"a":1} {"a":2}"#), None);
         assert_eq!(run(".a", r#"{"a":"#), None);

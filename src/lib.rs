@@ -15,6 +15,7 @@ pub mod generate;
 pub mod incluster;
 pub mod jq;
 pub mod jqpath;
+pub mod jqstream;
 pub mod kubeconfig;
 pub mod limit;
 pub mod output;
@@ -87,7 +88,11 @@ pub fn run(args: &Args) -> Result<u8> {
     let code = match &program {
         Some(p) => {
             let fast = args.jq.as_deref().and_then(jqpath::Path::parse);
-            output::print_filtered(&mut response, opts, &url, p, fast.as_ref())?
+            let items = args
+                .jq
+                .as_deref()
+                .and_then(|source| jqstream::Items::parse(source, "--jq"));
+            output::print_filtered(&mut response, opts, &url, p, fast.as_ref(), items.as_ref())?
         }
         None => output::print(&mut response, opts, &url)?,
     };

@@ -30,13 +30,23 @@ fn main() -> ExitCode {
         }
     };
     kcurl::output::set_silence(args.silent, args.show_error);
-    let outcome = match args.generate {
-        Some(kind) => kcurl::generate::write(kind).map(|()| 0),
-        None => kcurl::run(&args),
+    // A big stack: jq programs parse, run and print deeply nested documents recursively.
+    let worker = std::thread::Builder::new()
+        .stack_size(kcurl::jq::STACK_SIZE)
+        .spawn(move || match args.generate {
+            Some(kind) => kcurl::generate::write(kind).map(|()| 0),
+            None => kcurl::run(&args),
+        });
+    let outcome = match worker.map(|w| w.join()) {
+        Ok(Ok(outcome)) => outcome,
+        // The worker panicked (its message is already on stderr) or could not start.
+        _ => return ExitCode::from(101),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        // `halt_error`: the program already said what it had to say.
+        Err(kcurl::error::Error::Halt(code)) => ExitCode::from(code),
         Err(e) => {
             let line = format!("kcurl: error: {}", kcurl::output::sanitize(&e.to_string()));
             // A usage error is the script's own mistake: said even with -s.

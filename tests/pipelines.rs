@@ -146,16 +146,115 @@ fn jq_runtime_error_fails_with_jaqs_message() {
     kcurl(&env)
         .args(["--jq", ".a.b", "/x"])
         .assert()
-        .code(1)
+        .code(9)
         .stdout("")
         .stderr("kcurl: error: --jq: cannot index 5 with \"b\"\n");
     // Results before the error are printed, as jq does.
     kcurl(&env)
         .args(["--jq", r#".b[], error("x")"#, "/x"])
         .assert()
-        .code(1)
+        .code(9)
         .stdout("1\n2\n")
         .stderr("kcurl: error: --jq: x\n");
+    // Division by zero is an error, as in jq 1.7, not a huge number that makes --until true.
+    kcurl(&env)
+        .args(["--jq", ".a / (.b | length - 2)", "/x"])
+        .assert()
+        .code(9)
+        .stdout("")
+        .stderr(
+            "kcurl: error: --jq: number (5) and number (0) cannot be divided because the \
+             divisor is zero\n",
+        );
+}
+
+#[test]
+fn jq_halt_error_and_stderr_speak_as_jq() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let _server = serve(&pki, &env, |_| Reply::json(200, r#"{"a":5}"#));
+    // halt_error: a string raw, exit with the code given (5 by default, as jq).
+    kcurl(&env)
+        .args(["--jq", r#""not ready\n" | halt_error(3)"#, "/x"])
+        .assert()
+        .code(3)
+        .stdout("")
+        .stderr("not ready\n");
+    kcurl(&env)
+        .args(["--jq", "1, halt_error", "/x"])
+        .assert()
+        .code(5)
+        .stdout("1\n")
+        .stderr("{\"a\":5}\n");
+    // stderr: compact, no newline; the value passes through.
+    kcurl(&env)
+        .args(["--jq", ".a | stderr | . + 1", "/x"])
+        .assert()
+        .code(0)
+        .stdout("6\n")
+        .stderr("5");
+    // $ENV and env see kcurl's environment.
+    kcurl(&env)
+        .env("KCURL_TEST_VAR", "v1")
+        .args(["--jq", "$ENV.KCURL_TEST_VAR, env.KCURL_TEST_VAR", "/x"])
+        .assert()
+        .code(0)
+        .stdout("v1\nv1\n");
+}
+
+#[test]
+fn jq_keeps_key_order_and_numbers_as_jq_1_7() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let body = r#"{"z":1,"a":{"y":2,"b":3},"big":123456789012345678901234,"huge":1e400,"dec":1.50,"n":[4,2]}"#;
+    let _server = serve(&pki, &env, move |_| Reply::json(200, body));
+    kcurl(&env)
+        .args(["-c", "--jq", ".", "/x"])
+        .assert()
+        .code(0)
+        .stdout(
+            "{\"z\":1,\"a\":{\"y\":2,\"b\":3},\"big\":123456789012345678901234,\
+             \"huge\":1E+400,\"dec\":1.50,\"n\":[4,2]}\n",
+        );
+    kcurl(&env)
+        .args(["-c", "--jq", ".a, .big, (.n[0] / .n[1]), 3 * 1.5, 1e17 * 1, {q: 1} + .a", "/x"])
+        .assert()
+        .code(0)
+        .stdout("{\"y\":2,\"b\":3}\n123456789012345678901234\n2\n4.5\n1e+17\n{\"q\":1,\"y\":2,\"b\":3}\n");
+    // Paths that do not exist yet are created; a duplicated key keeps jq's answer on the fast
+    // path too.
+    kcurl(&env)
+        .args(["-c", "--jq", ".x.y = 1 | .x, (.n[3] = 0 | .n)", "/x"])
+        .assert()
+        .code(0)
+        .stdout("{\"y\":1}\n[4,2,null,0]\n");
+}
+
+#[test]
+fn jq_fast_path_agrees_with_jq_on_duplicate_keys() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let _server = serve(&pki, &env, |_| Reply::json(200, r#"{"a":1,"b":2,"a":3}"#));
+    kcurl(&env)
+        .args(["--jq", ".[]", "/x"])
+        .assert()
+        .code(0)
+        .stdout("3\n2\n");
+}
+
+#[test]
+fn jq_reads_documents_nested_10000_deep() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let body = deep.clone();
+    let _server = serve(&pki, &env, move |_| Reply::json(200, body.clone()));
+    kcurl(&env)
+        .args(["-c", "--jq", ".", "/x"])
+        .assert()
+        .code(0)
+        .stdout(format!("{deep}\n"));
+    kcurl(&env)
+        .args(["--jq", "[paths] | length", "/x"])
+        .assert()
+        .code(0)
+        .stdout("10000\n");
 }
 
 #[test]

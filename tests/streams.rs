@@ -299,6 +299,21 @@ fn output_yaml_prints_an_object_as_yaml() {
 }
 
 #[test]
+fn output_yaml_keeps_big_integers_and_converts_what_serde_json_refuses() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let body = r#"{"kind":"List","items":[{"num":123456789012345678901234567890,"f":1e400}],"metadata":{}}"#;
+    let _server = serve(&pki, &env, move |_| Reply::json(200, body));
+    kcurl(&env)
+        .args(["-o", "yaml", "/api/v1/pods"])
+        .assert()
+        .code(0)
+        .stdout(
+            "items:\n- f: .inf\n  num: 123456789012345678901234567890\nkind: List\nmetadata: {}\n",
+        )
+        .stderr("");
+}
+
+#[test]
 fn output_yaml_prints_each_watch_event_as_a_document() {
     let (pki, env) = (Pki::new(), Env::new());
     let (events, watch) = OnceStream::new();

@@ -66,6 +66,9 @@ pub struct Style {
     pub layout: Layout,
     /// Add ANSI colour escapes around tokens.
     pub color: bool,
+    /// stdout is a terminal: strings printed raw (`--jq` string results) have their control
+    /// characters escaped. JSON output escapes C0 controls anyway.
+    pub terminal: bool,
 }
 
 /// What happened when the input stopped being JSON.
@@ -765,18 +768,22 @@ mod tests {
     const PRETTY: Style = Style {
         layout: Layout::Pretty,
         color: false,
+        terminal: false,
     };
     const COMPACT: Style = Style {
         layout: Layout::Compact,
         color: false,
+        terminal: false,
     };
     const PRETTY_C: Style = Style {
         layout: Layout::Pretty,
         color: true,
+        terminal: false,
     };
     const COMPACT_C: Style = Style {
         layout: Layout::Compact,
         color: true,
+        terminal: false,
     };
     const ALL: [Style; 4] = [PRETTY, COMPACT, PRETTY_C, COMPACT_C];
 

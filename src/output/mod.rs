@@ -9,6 +9,7 @@
 
 pub mod json;
 pub mod table;
+pub mod yaml;
 
 use std::io::{self, BufWriter, Read, Write};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -67,6 +68,7 @@ impl Options {
         json::Style {
             layout: self.layout,
             color: self.color,
+            terminal: self.terminal,
         }
     }
 }
@@ -237,6 +239,7 @@ pub fn print_filtered(
     url: &str,
     program: &crate::jq::Program,
     fast: Option<&crate::jqpath::Path>,
+    items: Option<&crate::jqstream::Items>,
 ) -> Result<u8> {
     let status = resp.status();
     let content_type = resp
@@ -277,8 +280,13 @@ pub fn print_filtered(
         }
         // A plain path (`.items[].metadata.name`): scanned without building a tree.
         if let Some(values) = fast.and_then(|f| f.run(&body)) {
-            let values = for_terminal(values, opts.terminal);
             crate::jq::print_results(&values, &mut out, opts.style()).map_err(Error::Output)?;
+            out.flush().map_err(Error::Output)?;
+            return Ok(exit_code_for_status(status.as_u16()));
+        }
+        // A list program (`.items[] | F`, `[.items[] | F] | length`, …): item by item.
+        if let Some(result) = items.and_then(|i| i.run(&body, &mut out, opts.style())) {
+            result?;
             out.flush().map_err(Error::Output)?;
             return Ok(exit_code_for_status(status.as_u16()));
         }
@@ -339,34 +347,16 @@ pub fn filter_and_print<W: Write + ?Sized>(
     // streams instead of growing memory, and output made before a runtime error is kept.
     const BATCH: usize = 1024;
     let mut batch = Vec::with_capacity(BATCH);
-    let result = program.for_each(value, |v| {
+    let result = program.for_each_val(value, |v| {
         batch.push(v);
         if batch.len() == BATCH {
-            let full = for_terminal(std::mem::take(&mut batch), opts.terminal);
-            crate::jq::print_results(&full, &mut out, style).map_err(Error::Output)?;
+            crate::jq::print_vals(&batch, &mut out, style).map_err(Error::Output)?;
+            batch.clear();
         }
         Ok(())
     });
-    let batch = for_terminal(batch, opts.terminal);
-    crate::jq::print_results(&batch, &mut out, style).map_err(Error::Output)?;
+    crate::jq::print_vals(&batch, &mut out, style).map_err(Error::Output)?;
     result
-}
-
-/// jq string results print unquoted, so on a terminal their control characters are escaped
-/// (an annotation holding an OSC 52 clipboard write must not reach the terminal). Strings
-/// inside other values are printed as JSON, quoted and escaped.
-fn for_terminal(mut values: Vec<serde_json::Value>, terminal: bool) -> Vec<serde_json::Value> {
-    if terminal {
-        for v in &mut values {
-            if let serde_json::Value::String(s) = v {
-                let clean = sanitize(s);
-                if clean != *s {
-                    *s = clean;
-                }
-            }
-        }
-    }
-    values
 }
 
 /// Print a JSON body held in memory (`--until`'s final answer), through `program` if given.
@@ -379,7 +369,7 @@ pub fn print_json_bytes(
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     match program {
         Some(p) => {
-            let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+            let value = crate::jq::Input::parse(body).map_err(|e| {
                 Error::Config(format!("--jq: the response is not valid JSON ({e})"))
             })?;
             filter_and_print(p, value, &mut out, opts)?;
@@ -485,6 +475,11 @@ fn not_json_warning(detail: &str) {
 /// Every JSON value in `bytes` as a YAML document (`---` between documents); bytes that are not
 /// JSON are written unchanged with a warning.
 fn write_yaml_values<W: Write>(bytes: &[u8], out: &mut W) -> Result<()> {
+    // One document (the usual case): numbers exact, a list item by item.
+    if let Some(result) = yaml::write_document(bytes, out) {
+        result?;
+        return out.flush().map_err(Error::Output);
+    }
     let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<serde_json::Value>();
     let mut first = true;
     loop {
@@ -551,15 +546,21 @@ fn write_watch<R: Read, W: Write>(
             error = watch_error_of(&line);
         }
         if opts.yaml {
-            match serde_json::from_slice::<serde_json::Value>(&line) {
-                Ok(v) => {
+            let mut doc = Vec::new();
+            match yaml::write_document(&line, &mut doc) {
+                Some(result) => {
+                    result?;
                     out.write_all(b"---\n").map_err(Error::Output)?;
-                    write_yaml(&v, out)?;
+                    out.write_all(&doc).map_err(Error::Output)?;
+                    out.flush().map_err(Error::Output)?;
                 }
-                Err(e) => {
+                None => {
+                    let e = serde_json::from_slice::<serde::de::IgnoredAny>(&line)
+                        .err()
+                        .map_or_else(|| "not one JSON value".to_owned(), |e| e.to_string());
                     out.write_all(&line).map_err(Error::Output)?;
                     out.flush().map_err(Error::Output)?;
-                    not_json_warning(&e.to_string());
+                    not_json_warning(&e);
                 }
             }
             continue;
