@@ -385,7 +385,7 @@ pub struct Args {
     /// limit. SIZE is bytes, or a number with K, M, G or T (powers of 1024): 512M, 2G.
     #[arg(long, value_name = "SIZE", value_parser = crate::limit::parse_size,
           default_value = crate::limit::DEFAULT_MAX_BODY_TEXT, hide_default_value = true,
-          help_heading = "Output")]
+          help_heading = "Output", hide_short_help = true)]
     pub max_body_size: u64,
 
     /// Print the response status line and headers before the body, on stdout (curl's -i).

@@ -249,6 +249,7 @@ mod tests {
         let style = Style {
             layout: Layout::Compact,
             color: false,
+            terminal: false,
         };
         match items.run(body.as_bytes(), &mut out, style)? {
             Ok(()) => Some(String::from_utf8_lossy(&out).into_owned()),

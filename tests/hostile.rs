@@ -710,6 +710,7 @@ fn inputs_the_fuzzers_found_stay_fixed() {
                 Layout::Pretty
             },
             color: false,
+            terminal: false,
         };
         let (mut whole, mut pieces) = (Vec::new(), Vec::new());
         let a = reformat(body, &mut whole, style).expect("no I/O error");

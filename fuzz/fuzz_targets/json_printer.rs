@@ -117,6 +117,7 @@ fuzz_target!(|data: &[u8]| {
             Layout::Pretty
         },
         color: mode & 2 == 2,
+        terminal: false,
     };
     let (out, outcome) = run(body, style);
     let (out2, outcome2) = run(
