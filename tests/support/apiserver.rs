@@ -14,7 +14,7 @@
 //! or a failed build fails the test instead.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -78,8 +78,11 @@ fn start() -> Option<RealApiserver> {
                 "real_apiserver: `go` is not on PATH, and CI=true requires the real-apiserver suite"
             );
         }
-        eprintln!(
-            "real_apiserver: skipped (the real kube-apiserver suite needs Go on PATH; see README \"Tests\")"
+        // Straight to the process's stderr: libtest captures eprintln! in tests, and this line
+        // must be seen once per run, not only when a test fails.
+        let _ = writeln!(
+            std::io::stderr(),
+            "real_apiserver: SKIPPED (the real kube-apiserver suite needs Go on PATH; see README \"Tests\")"
         );
         return None;
     }
@@ -152,7 +155,8 @@ fn build() -> PathBuf {
         .expect("lock target/tmp/kcurl-apiserver/build.lock");
     if !binary.exists() {
         let partial = out_dir.join(format!("building-{}", std::process::id()));
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "real_apiserver: building the kube-apiserver {KUBERNETES_VERSION} fixture (minutes the first time, then cached)"
         );
         let version = format!(
