@@ -29,7 +29,9 @@ def read():
         now = time.time_ns()
         ev = json.loads(line)
         sent = ev["object"].get("data", {}).get("sent")
-        if sent and sent != "warmup":
+        # A watch without resourceVersion opens with an ADDED event for the object as it is:
+        # its "sent" is an earlier run's, so only MODIFIED events are measured.
+        if ev.get("type") == "MODIFIED" and sent and sent != "warmup":
             lat.append((now - int(sent)) / 1e6)
         first.set()
 t = threading.Thread(target=read, daemon=True); t.start()
