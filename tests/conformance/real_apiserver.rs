@@ -1184,3 +1184,56 @@ fn make_executable(path: &std::path::Path) {
 fn write_all(mut w: impl Write, s: &str) {
     w.write_all(s.as_bytes()).unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// CI habits, against the real server's answers
+
+#[test]
+fn bounded_watch_ends_cleanly_and_fail_keeps_stdout_empty() {
+    let Some(k) = cluster() else { return };
+    let ns = k.namespace("cihabits");
+    k.configmap(&ns, "seen", "{}");
+    // -w --timeout: the server ends the watch (timeoutSeconds), so the step succeeds.
+    let started = std::time::Instant::now();
+    let out = k.run(&[
+        "-n",
+        &ns,
+        "-w",
+        "-c",
+        "--timeout",
+        "2",
+        "/api/v1/namespaces/{ns}/configmaps",
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(7),
+        "{:?}",
+        started.elapsed()
+    );
+    let first: Value = serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (
+            first["type"].as_str(),
+            first["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("ADDED"), Some("seen"))
+    );
+
+    // -sSf: nothing on stdout for the real 403, one line on stderr, exit 4.
+    let out = k.run(&["-sSf", "--context", "nobody", "/api/v1/namespaces"]);
+    assert_eq!((out.code, out.stdout.as_str()), (Some(4), ""), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert!(out.stderr.contains("403 Forbidden"), "{out:?}");
+    // -s alone: silent, only the exit code speaks.
+    let out = k.run(&["-s", "-f", "--context", "nobody", "/api/v1/namespaces"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (Some(4), "", ""),
+        "{out:?}"
+    );
+    // The 401 names the credential's source, never its value.
+    let out = k.run(&["--token", "wrong-token-value", "/api"]);
+    assert_eq!(out.code, Some(4), "{out:?}");
+    assert!(out.stderr.contains("--token"), "{out:?}");
+    assert_no_secret(&out, &["wrong-token-value"]);
+}
