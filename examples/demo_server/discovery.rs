@@ -1,0 +1,104 @@
+//! What a client reads before it reads objects: `/version`, the discovery documents (`/api`,
+//! `/api/v1`, `/apis`, `/apis/apps[/v1]`, built from the resources the demo serves), a small
+//! `/openapi/v3` index, and the health endpoints (`/healthz`, `/livez`, `/readyz`, with
+//! `?verbose` listing the checks as kube-apiserver does).
+
+use serde_json::{Value, json};
+
+use crate::store::RESOURCES;
+use crate::support::kube::{API_VERSIONS_JSON, VERSION_JSON};
+use crate::support::server::Reply;
+
+/// The checks each health endpoint lists with `?verbose`, as kube-apiserver names them.
+fn checks(endpoint: &str) -> Vec<&'static str> {
+    let mut all = vec!["ping", "log", "etcd"];
+    if endpoint == "readyz" {
+        all.extend(["etcd-readiness", "informer-sync"]);
+    }
+    all.extend([
+        "poststarthook/start-apiserver-admission-initializer",
+        "poststarthook/generic-apiserver-start-informers",
+        "poststarthook/start-apiextensions-informers",
+        "poststarthook/rbac/bootstrap-roles",
+        "poststarthook/bootstrap-controller",
+    ]);
+    if endpoint == "readyz" {
+        all.push("shutdown");
+    }
+    all
+}
+
+/// `/healthz`, `/livez` or `/readyz`: `ok`, or with `verbose` one `[+]check ok` line per check
+/// and `<endpoint> check passed`.
+pub fn health(endpoint: &str, verbose: bool) -> Reply {
+    let body = if verbose {
+        let mut text: String = checks(endpoint)
+            .iter()
+            .map(|c| format!("[+]{c} ok\n"))
+            .collect();
+        text.push_str(&format!("{endpoint} check passed\n"));
+        text
+    } else {
+        "ok".to_string()
+    };
+    Reply::text(200, body).set_header("X-Content-Type-Options", "nosniff")
+}
+
+fn resource_list(group_version: &str, group: &str) -> Value {
+    let resources: Vec<Value> = RESOURCES
+        .iter()
+        .filter(|r| r.group == group)
+        .flat_map(|r| {
+            let short = match r.plural {
+                "namespaces" => vec!["ns"],
+                "pods" => vec!["po"],
+                "configmaps" => vec!["cm"],
+                "deployments" => vec!["deploy"],
+                _ => vec![],
+            };
+            let main = json!({
+                "name": r.plural,
+                "singularName": r.kind.to_ascii_lowercase(),
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
+                "shortNames": short,
+            });
+            let log = (r.plural == "pods").then(|| {
+                json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]})
+            });
+            std::iter::once(main).chain(log)
+        })
+        .collect();
+    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
+}
+
+fn apps_group() -> Value {
+    let version = json!({"groupVersion": "apps/v1", "version": "v1"});
+    json!({"kind": "APIGroup", "apiVersion": "v1", "name": "apps", "versions": [version], "preferredVersion": version})
+}
+
+/// The discovery document at `path` (no leading or trailing slash), if it is one.
+pub fn document(path: &str) -> Option<Reply> {
+    let body = match path {
+        "version" => return Some(Reply::json(200, VERSION_JSON)),
+        "api" => return Some(Reply::json(200, API_VERSIONS_JSON)),
+        "api/v1" => resource_list("v1", ""),
+        "apis" => {
+            let mut group = apps_group();
+            if let Some(m) = group.as_object_mut() {
+                m.remove("kind");
+                m.remove("apiVersion");
+            }
+            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]})
+        }
+        "apis/apps" => apps_group(),
+        "apis/apps/v1" => resource_list("apps/v1", "apps"),
+        "openapi/v3" => json!({"paths": {
+            "api/v1": {"serverRelativeURL": "/openapi/v3/api/v1"},
+            "apis/apps/v1": {"serverRelativeURL": "/openapi/v3/apis/apps/v1"},
+        }}),
+        _ => return None,
+    };
+    Some(Reply::json(200, body.to_string()))
+}
