@@ -8,9 +8,8 @@
 mod support;
 use support::*;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
@@ -170,82 +169,6 @@ fn demo_steps_are_numbered_and_build_once() {
         cargo[0]
     );
     assert!(steps.last().unwrap().starts_with("kcurl /api "));
-}
-
-/// The example binary cargo builds next to the test binaries (`cargo test` builds examples).
-fn demo_server_path() -> PathBuf {
-    let path = kcurl_path()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(format!("demo_server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run the whole `cargo test` (it builds examples) or `cargo build --example demo_server`",
-        path.display()
-    );
-    path
-}
-
-/// The demo server started as step 2 of the README does (in a fresh folder); killed on drop.
-struct Demo {
-    env: Env,
-    child: std::process::Child,
-    /// `https://127.0.0.1:PORT`.
-    url: String,
-    /// The export line it printed.
-    export: String,
-}
-
-impl Demo {
-    fn start() -> Demo {
-        let env = Env::new();
-        let mut child = Command::new(demo_server_path())
-            .current_dir(env.home())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the demo server");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let banner = lines.next().unwrap().unwrap();
-        let export = lines.next().unwrap().unwrap();
-        let url = banner
-            .strip_prefix("kcurl demo API server on ")
-            .and_then(|rest| rest.split_once(' '))
-            .map(|(url, _)| url.to_string())
-            .unwrap_or_else(|| panic!("unexpected banner: {banner}"));
-        assert!(url.starts_with("https://127.0.0.1:"), "{banner}");
-        Demo {
-            env,
-            child,
-            url,
-            export,
-        }
-    }
-
-    /// The folder it wrote: kubeconfig, ca.crt, token.
-    fn dir(&self) -> PathBuf {
-        self.env.home().join("kcurl-demo")
-    }
-
-    /// Stops the server and returns what it wrote on stderr.
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let mut stderr = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
-        }
-        stderr
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
