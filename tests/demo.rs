@@ -414,6 +414,42 @@ fn tables_for_every_resource() {
             "SELECTOR"
         ]
     );
+    assert_eq!(
+        header(&["--table", "--wide", "/api/v1/namespaces/{ns}/services"]),
+        [
+            "NAME",
+            "TYPE",
+            "CLUSTER-IP",
+            "EXTERNAL-IP",
+            "PORT(S)",
+            "AGE",
+            "SELECTOR"
+        ]
+    );
+    // The custom resource's printer columns, the priority-1 one where it was declared (as the
+    // conformance suite sees them on kube-apiserver).
+    let crontabs = "/apis/stable.example.com/v1/namespaces/{ns}/crontabs";
+    assert_eq!(
+        header(&["--table", crontabs]),
+        ["NAME", "SPEC", "REPLICAS", "AGE"]
+    );
+    assert_eq!(
+        header(&["--table", "--wide", crontabs]),
+        ["NAME", "SPEC", "REPLICAS", "IMAGE", "AGE"]
+    );
+    let row = demo.kcurl(&["--table", crontabs]);
+    let cells: Vec<&str> = row
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        &cells[..7],
+        ["nightly", "0", "3", "*", "*", "*", "3"],
+        "{row:?}"
+    );
     let one = demo.kcurl(&["--table", "/api/v1/namespaces/{ns}/pods/web-0"]);
     assert_eq!(one.stdout.lines().count(), 2, "{one:?}");
     assert!(
@@ -485,5 +521,34 @@ fn health_endpoints() {
     let apps = ok(&demo, &["/apis/apps/v1"]);
     assert_eq!(apps["resources"][0]["name"], "deployments");
     let apis = ok(&demo, &["/apis"]);
-    assert_eq!(apis["groups"][0]["name"], "apps");
+    let groups: Vec<&str> = apis["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
+    assert_eq!(groups, ["apps", "stable.example.com"]);
+    let crd = ok(&demo, &["/apis/stable.example.com/v1"]);
+    assert_eq!(crd["resources"][0]["kind"], "CronTab");
+}
+
+#[test]
+fn a_watch_list_ends_its_initial_events_with_a_bookmark() {
+    let demo = Demo::start();
+    let mut watch = spawn(&mut demo.kcurl_std(&[
+        "-w",
+        "-c",
+        "-P",
+        "sendInitialEvents=true",
+        "-P",
+        "resourceVersionMatch=NotOlderThan",
+        "-P",
+        "allowWatchBookmarks=true",
+        "--jq",
+        r#""\(.type) \(.object.metadata.name) \(.object.metadata.annotations["k8s.io/initial-events-end"])""#,
+        CM,
+    ]));
+    assert_eq!(watch.next_line().as_deref(), Some("ADDED settings null"));
+    assert_eq!(watch.next_line().as_deref(), Some("BOOKMARK null true"));
+    watch.kill();
 }

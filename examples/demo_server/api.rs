@@ -330,10 +330,13 @@ fn watch(
         .get("timeoutSeconds")
         .and_then(|t| t.parse::<u64>().ok())
         .map(|t| Instant::now() + Duration::from_secs(t));
+    // sendInitialEvents=true lists first whatever the resourceVersion (NotOlderThan).
+    let initial = q.flag("sendInitialEvents");
     let from: Option<u64> = q
         .get("resourceVersion")
         .and_then(|rv| rv.parse().ok())
-        .filter(|rv| *rv > 0);
+        .filter(|rv| *rv > 0 && !initial);
+    let bookmarks = q.flag("allowWatchBookmarks");
     let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
         let line = |kind: &str, object: &Value| {
@@ -361,6 +364,15 @@ fn watch(
                 None => {
                     for (key, o) in &data.objects {
                         if selected(res, &ns, &sel, key, o) && tx.send(line("ADDED", o)).is_err() {
+                            return;
+                        }
+                    }
+                    if initial && bookmarks {
+                        // The end of the initial events, as a watch-list client expects it.
+                        let bookmark = json!({"kind": res.kind, "apiVersion": res.api_version,
+                            "metadata": {"resourceVersion": data.rv.to_string(), "creationTimestamp": null,
+                                "annotations": {"k8s.io/initial-events-end": "true"}}});
+                        if tx.send(line("BOOKMARK", &bookmark)).is_err() {
                             return;
                         }
                     }
@@ -511,6 +523,17 @@ fn defaults(res: &Resource, object: &mut Value) {
             object["status"] = json!({"phase": "Active"});
         }
         "pods" => object["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"}),
+        "services" => {
+            if object["spec"]["type"].is_null() {
+                object["spec"]["type"] = json!("ClusterIP");
+            }
+            if object["spec"]["clusterIP"].is_null() {
+                let n = crate::time::now_nanos();
+                object["spec"]["clusterIP"] =
+                    json!(format!("10.96.{}.{}", (n >> 8) % 250, n % 250 + 2));
+            }
+            object["status"] = json!({"loadBalancer": {}});
+        }
         "deployments" => {
             if object["spec"]["replicas"].is_null() {
                 object["spec"]["replicas"] = json!(1);

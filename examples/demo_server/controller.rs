@@ -15,8 +15,9 @@ use crate::time;
 /// The namespaces the demo starts with.
 pub const NAMESPACES: [&str; 3] = ["default", "kube-system", "demo"];
 
-/// Fills `store` with the namespaces, three `web-N` pods and a `web` Deployment (2 replicas,
-/// ready) in each namespace, and a `settings` ConfigMap in `demo`.
+/// Fills `store` with the namespaces, three `web-N` pods, a `web` Deployment (2 replicas,
+/// ready) and a `web` Service in each namespace, and in `demo` a `settings` ConfigMap and a
+/// `nightly` CronTab.
 pub fn seed(store: &Store) {
     let create = |key: Key, object: Value| {
         let _ = store.create(key, object, false);
@@ -50,6 +51,23 @@ pub fn seed(store: &Store) {
                     "readyReplicas": 2, "availableReplicas": 2}}),
         );
     }
+    for (i, ns) in NAMESPACES.iter().enumerate() {
+        create(
+            ("services".into(), ns.to_string(), "web".into()),
+            json!({"kind": "Service", "apiVersion": "v1",
+                "metadata": {"name": "web", "namespace": ns, "labels": {"app": "web"}},
+                "spec": {"type": "ClusterIP", "clusterIP": format!("10.96.0.{}", 10 + i),
+                    "selector": {"app": "web"},
+                    "ports": [{"port": 80, "targetPort": 80, "protocol": "TCP"}]},
+                "status": {"loadBalancer": {}}}),
+        );
+    }
+    create(
+        ("crontabs".into(), "demo".into(), "nightly".into()),
+        json!({"kind": "CronTab", "apiVersion": "stable.example.com/v1",
+            "metadata": {"name": "nightly", "namespace": "demo"},
+            "spec": {"cronSpec": "0 3 * * *", "image": "backup:2", "replicas": 3}}),
+    );
     create(
         ("configmaps".into(), "demo".into(), "settings".into()),
         json!({"kind": "ConfigMap", "apiVersion": "v1",

@@ -1,5 +1,5 @@
 //! What a client reads before it reads objects: `/version`, the discovery documents (`/api`,
-//! `/api/v1`, `/apis`, `/apis/apps[/v1]`, built from the resources the demo serves), a small
+//! `/api/v1`, `/apis`, `/apis/GROUP[/v1]`, built from the resources the demo serves), a small
 //! `/openapi/v3` index, and the health endpoints (`/healthz`, `/livez`, `/readyz`, with
 //! `?verbose` listing the checks as kube-apiserver does).
 
@@ -54,6 +54,8 @@ fn resource_list(group_version: &str, group: &str) -> Value {
                 "pods" => vec!["po"],
                 "configmaps" => vec!["cm"],
                 "deployments" => vec!["deploy"],
+                "services" => vec!["svc"],
+                "crontabs" => vec!["ct"],
                 _ => vec![],
             };
             let main = json!({
@@ -73,9 +75,20 @@ fn resource_list(group_version: &str, group: &str) -> Value {
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
 }
 
-fn apps_group() -> Value {
-    let version = json!({"groupVersion": "apps/v1", "version": "v1"});
-    json!({"kind": "APIGroup", "apiVersion": "v1", "name": "apps", "versions": [version], "preferredVersion": version})
+/// The API groups served (`apps`, `stable.example.com`), in the order of [`RESOURCES`].
+fn groups() -> Vec<&'static str> {
+    let mut groups: Vec<&str> = Vec::new();
+    for r in &RESOURCES {
+        if !r.group.is_empty() && !groups.contains(&r.group) {
+            groups.push(r.group);
+        }
+    }
+    groups
+}
+
+fn group(name: &str) -> Value {
+    let version = json!({"groupVersion": format!("{name}/v1"), "version": "v1"});
+    json!({"kind": "APIGroup", "apiVersion": "v1", "name": name, "versions": [version], "preferredVersion": version})
 }
 
 /// The discovery document at `path` (no leading or trailing slash), if it is one.
@@ -85,20 +98,45 @@ pub fn document(path: &str) -> Option<Reply> {
         "api" => return Some(Reply::json(200, API_VERSIONS_JSON)),
         "api/v1" => resource_list("v1", ""),
         "apis" => {
-            let mut group = apps_group();
-            if let Some(m) = group.as_object_mut() {
-                m.remove("kind");
-                m.remove("apiVersion");
-            }
-            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]})
+            let list: Vec<Value> = groups()
+                .into_iter()
+                .map(|name| {
+                    let mut g = group(name);
+                    if let Some(m) = g.as_object_mut() {
+                        m.remove("kind");
+                        m.remove("apiVersion");
+                    }
+                    g
+                })
+                .collect();
+            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": list})
         }
-        "apis/apps" => apps_group(),
-        "apis/apps/v1" => resource_list("apps/v1", "apps"),
-        "openapi/v3" => json!({"paths": {
-            "api/v1": {"serverRelativeURL": "/openapi/v3/api/v1"},
-            "apis/apps/v1": {"serverRelativeURL": "/openapi/v3/apis/apps/v1"},
-        }}),
-        _ => return None,
+        "openapi/v3" => {
+            let mut paths = serde_json::Map::new();
+            paths.insert(
+                "api/v1".into(),
+                json!({"serverRelativeURL": "/openapi/v3/api/v1"}),
+            );
+            for g in groups() {
+                paths.insert(
+                    format!("apis/{g}/v1"),
+                    json!({"serverRelativeURL": format!("/openapi/v3/apis/{g}/v1")}),
+                );
+            }
+            json!({ "paths": paths })
+        }
+        other => {
+            let rest = other.strip_prefix("apis/")?;
+            let (name, version) = rest.split_once('/').unwrap_or((rest, ""));
+            if !groups().contains(&name) {
+                return None;
+            }
+            match version {
+                "" => group(name),
+                "v1" => resource_list(&format!("{name}/v1"), name),
+                _ => return None,
+            }
+        }
     };
     Some(Reply::json(200, body.to_string()))
 }

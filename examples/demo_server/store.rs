@@ -26,7 +26,7 @@ pub struct Resource {
 }
 
 /// Every resource the demo serves.
-pub const RESOURCES: [Resource; 4] = [
+pub const RESOURCES: [Resource; 6] = [
     Resource {
         plural: "namespaces",
         kind: "Namespace",
@@ -49,10 +49,26 @@ pub const RESOURCES: [Resource; 4] = [
         namespaced: true,
     },
     Resource {
+        plural: "services",
+        kind: "Service",
+        group: "",
+        api_version: "v1",
+        namespaced: true,
+    },
+    Resource {
         plural: "deployments",
         kind: "Deployment",
         group: "apps",
         api_version: "apps/v1",
+        namespaced: true,
+    },
+    // A custom resource, served as if its CustomResourceDefinition were installed (the one of
+    // the Kubernetes docs, with its printer columns).
+    Resource {
+        plural: "crontabs",
+        kind: "CronTab",
+        group: "stable.example.com",
+        api_version: "stable.example.com/v1",
         namespaced: true,
     },
 ];
@@ -142,7 +158,7 @@ impl Store {
         meta["uid"] = json!(uid(rv));
         meta["creationTimestamp"] = json!(time::now_rfc3339());
         meta["resourceVersion"] = json!(rv.to_string());
-        if key.0 == "deployments" {
+        if matches!(key.0.as_str(), "deployments" | "crontabs") {
             object["metadata"]["generation"] = json!(1);
         }
         if !dry_run {

@@ -50,8 +50,36 @@ fn columns(plural: &str) -> &'static [(&'static str, &'static str, &'static str,
             ("Images", "string", "", 1),
             ("Selector", "string", "", 1),
         ],
+        "services" => &[
+            ("Name", "string", "name", 0),
+            ("Type", "string", "", 0),
+            ("Cluster-IP", "string", "", 0),
+            ("External-IP", "string", "", 0),
+            ("Port(s)", "string", "", 0),
+            ("Age", "string", "", 0),
+            ("Selector", "string", "", 1),
+        ],
+        // The CRD's additionalPrinterColumns.
+        "crontabs" => &[
+            ("Name", "string", "name", 0),
+            ("Spec", "string", "", 0),
+            ("Replicas", "integer", "", 0),
+            ("Image", "string", "", 1),
+            ("Age", "date", "", 0),
+        ],
         _ => &[("Name", "string", "name", 0), ("Age", "string", "", 0)],
     }
+}
+
+fn map_text(m: &Value) -> String {
+    m.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
 }
 
 fn int(v: &Value) -> i64 {
@@ -109,15 +137,7 @@ fn cells(plural: &str, o: &Value) -> Vec<Value> {
         "deployments" => {
             let (spec, status) = (&o["spec"], &o["status"]);
             let containers = &spec["template"]["spec"]["containers"];
-            let selector = spec["selector"]["matchLabels"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-                .unwrap_or_default();
+            let selector = map_text(&spec["selector"]["matchLabels"]);
             vec![
                 name,
                 json!(format!(
@@ -133,6 +153,48 @@ fn cells(plural: &str, o: &Value) -> Vec<Value> {
                 json!(selector),
             ]
         }
+        "services" => {
+            let spec = &o["spec"];
+            let ports: Vec<String> = spec["ports"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| {
+                            format!(
+                                "{}/{}",
+                                int(&p["port"]),
+                                p["protocol"].as_str().unwrap_or("TCP")
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let selector = map_text(&spec["selector"]);
+            vec![
+                name,
+                json!(spec["type"].as_str().unwrap_or("ClusterIP")),
+                json!(spec["clusterIP"].as_str().unwrap_or("<none>")),
+                json!("<none>"),
+                json!(if ports.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    ports.join(",")
+                }),
+                age,
+                json!(if selector.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    selector
+                }),
+            ]
+        }
+        "crontabs" => vec![
+            name,
+            o["spec"]["cronSpec"].clone(),
+            o["spec"]["replicas"].clone(),
+            o["spec"]["image"].clone(),
+            age,
+        ],
         _ => vec![name, age],
     }
 }
