@@ -552,3 +552,58 @@ fn a_watch_list_ends_its_initial_events_with_a_bookmark() {
     assert_eq!(watch.next_line().as_deref(), Some("BOOKMARK null true"));
     watch.kill();
 }
+
+#[test]
+fn a_reader_reads_one_namespace_and_a_client_certificate_is_a_user() {
+    let demo = Demo::start();
+    let list = ok(&demo, &["--context", "reader", CM]);
+    assert_eq!(names(&list), ["demo/settings"]);
+    let out = demo.kcurl(&["-c", "--context", "reader", "-n", "default", CM]);
+    assert_eq!(out.code, Some(4), "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"configmaps is forbidden: User \\\"demo-reader\\\" cannot list resource \\\"configmaps\\\" in API group \\\"\\\" in the namespace \\\"default\\\"\",\"reason\":\"Forbidden\",\"details\":{\"kind\":\"configmaps\"},\"code\":403}\n"
+    );
+    let out = demo.kcurl(&[
+        "-c",
+        "--context",
+        "reader",
+        "-X",
+        "DELETE",
+        "/apis/apps/v1/namespaces/{ns}/deployments/web",
+    ]);
+    assert_eq!(out.code, Some(4), "{out:?}");
+    assert_eq!(
+        json(&out)["message"],
+        "deployments.apps \"web\" is forbidden: User \"demo-reader\" cannot delete resource \"deployments\" in API group \"apps\" in the namespace \"demo\""
+    );
+    assert_eq!(
+        json(&out)["details"],
+        serde_json::json!({"name": "web", "group": "apps", "kind": "deployments"})
+    );
+    let out = demo.kcurl(&["--context", "reader", "/api/v1/namespaces"]);
+    assert_eq!(json(&out)["reason"], "Forbidden");
+    // Discovery and health are for every authenticated user.
+    ok(&demo, &["--context", "reader", "/apis"]);
+    // The client certificate context is the admin.
+    let created = ok(
+        &demo,
+        &[
+            "--context",
+            "cert",
+            "-d",
+            r#"{"metadata":{"name":"c"}}"#,
+            CM,
+        ],
+    );
+    assert_eq!(created["metadata"]["name"], "c");
+    // Every context answers /readyz.
+    let out = demo.kcurl(&["--all-contexts", "-c", "/readyz"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let contexts: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["context"].to_string())
+        .collect();
+    assert_eq!(contexts, ["\"demo\"", "\"prod\"", "\"reader\"", "\"cert\""]);
+}

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use crate::auth::{self, Attributes, User};
 use crate::bench;
 use crate::discovery;
 use crate::patch;
@@ -21,8 +22,8 @@ use crate::table;
 pub struct Api {
     /// The objects.
     pub store: Arc<Store>,
-    /// The bearer token the demo's kubeconfig carries.
-    pub token: String,
+    /// The bearer tokens it accepts.
+    pub tokens: auth::Tokens,
     /// The bench responses built so far.
     pub cache: bench::Cache,
     /// Log each request on stderr.
@@ -109,9 +110,10 @@ pub fn handle(api: &Api, req: &Request) -> Reply {
 }
 
 fn route(api: &Api, req: &Request) -> Reply {
-    if req.header("authorization") != Some(&format!("Bearer {}", api.token)) {
-        return failure(401, "Unauthorized", "Unauthorized", None);
-    }
+    let user = match auth::authenticate(&api.tokens, req) {
+        Ok(user) => user,
+        Err(reply) => return reply,
+    };
     let q = Query::parse(req);
     let path = req.path().trim_matches('/');
     let parts: Vec<&str> = path.split('/').collect();
@@ -120,9 +122,11 @@ fn route(api: &Api, req: &Request) -> Reply {
         ["healthz" | "livez" | "readyz", _] => Reply::text(200, "ok"),
         ["bench", what] => bench::route(what, |k| q.get(k).map(str::to_string), &api.cache)
             .unwrap_or_else(unknown_path),
-        ["api", "v1", rest @ ..] if !rest.is_empty() => resource_request(api, req, &q, "", rest),
+        ["api", "v1", rest @ ..] if !rest.is_empty() => {
+            resource_request(api, req, &q, user, "", rest)
+        }
         ["apis", group, "v1", rest @ ..] if !rest.is_empty() => {
-            resource_request(api, req, &q, group, rest)
+            resource_request(api, req, &q, user, group, rest)
         }
         _ => discovery::document(path).unwrap_or_else(unknown_path),
     }
@@ -147,7 +151,14 @@ fn method_not_allowed() -> Reply {
 }
 
 /// `/api/v1/…` or `/apis/GROUP/v1/…`, from the segment after the version.
-fn resource_request(api: &Api, req: &Request, q: &Query, group: &str, rest: &[&str]) -> Reply {
+fn resource_request(
+    api: &Api,
+    req: &Request,
+    q: &Query,
+    user: User,
+    group: &str,
+    rest: &[&str],
+) -> Reply {
     let (ns, plural, name, sub) = match rest {
         ["namespaces", ns, plural, tail @ ..] => (
             Some(*ns),
@@ -165,6 +176,26 @@ fn resource_request(api: &Api, req: &Request, q: &Query, group: &str, rest: &[&s
         return unknown_path();
     }
     let ns = ns.unwrap_or("");
+    let verb = match (req.method.as_str(), name) {
+        ("GET", Some(_)) => "get",
+        ("GET", None) if q.flag("watch") => "watch",
+        ("GET", None) => "list",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", _) => "delete",
+        _ => "unknown",
+    };
+    let attrs = Attributes {
+        verb,
+        resource: res,
+        subresource: sub,
+        namespace: ns,
+        name,
+    };
+    if let Some(forbidden) = auth::authorize(user, &attrs) {
+        return forbidden;
+    }
     match (name, sub, req.method.as_str()) {
         (None, None, "GET") => list(api, req, q, res, ns),
         (None, None, "POST") if ns.is_empty() != res.namespaced => create(api, req, q, res, ns),

@@ -9,9 +9,11 @@
 //! cargo run --release --example demo_server -- -v      # and logs each request on stderr
 //! ```
 //!
-//! It writes `DIR/kubeconfig` (contexts `demo`, the current one, and `prod`, both this server),
-//! `DIR/ca.crt` and `DIR/token`, listens on 127.0.0.1 only, and runs until Ctrl-C. Modules:
-//! [`store`] (objects, resourceVersions, change log), [`api`] (routing and verbs),
+//! It writes `DIR/kubeconfig` with four contexts on this server: `demo` (current) and `prod`
+//! (the admin token), `reader` (a token that may only read namespace `demo`) and `cert` (a
+//! client certificate), with `DIR/ca.crt`, `DIR/token`, `DIR/reader-token`, `DIR/client.crt`
+//! and `DIR/client.key` beside it; it listens on 127.0.0.1 only and runs until Ctrl-C. Modules:
+//! [`store`] (objects, resourceVersions, change log), [`api`] (routing and verbs), [`auth`],
 //! [`select`], [`patch`], [`table`], [`status`] (bodies as kube-apiserver writes them),
 //! [`discovery`] (discovery and health), [`controller`] (seed data and the deployment loop),
 //! [`bench`] (`/bench/*` for `bench/compare.sh`), [`time`].
@@ -27,6 +29,7 @@ mod support {
 }
 
 mod api;
+mod auth;
 mod bench;
 mod controller;
 mod discovery;
@@ -41,7 +44,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use support::pki::Pki;
+use support::pki::{KeyKind, Pki};
 use support::server::ServerBuilder;
 
 fn main() {
@@ -68,15 +71,20 @@ fn main() {
     let store = Arc::new(store::Store::default());
     controller::seed(&store);
     controller::start(Arc::clone(&store));
+    let reader_token = format!("{token}-reader");
     let api = api::Api {
         store,
-        token: token.clone(),
+        tokens: auth::Tokens {
+            admin: token.clone(),
+            reader: reader_token.clone(),
+        },
         cache: Default::default(),
         verbose,
     };
     // Quiet: a client that goes away (Ctrl-C of a watch) is not worth a line here.
     let server = ServerBuilder::new(&pki)
         .quiet()
+        .request_client_cert()
         .handler(move |req| api::handle(&api, req))
         .start();
     let ca = dir.join("ca.crt");
@@ -90,10 +98,62 @@ fn main() {
     };
     write(&ca, &pki.ca.cert_pem);
     write(&token_file, &token);
+    write(&dir.join("reader-token"), &reader_token);
+    let client = pki.client_cert("demo-admin", Some("system:masters"), KeyKind::EcP256Pkcs8);
+    write(&dir.join("client.crt"), &client.cert_pem);
+    write(&dir.join("client.key"), &client.key_pem);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for secret in ["token", "reader-token", "client.key"] {
+            let _ =
+                std::fs::set_permissions(dir.join(secret), std::fs::Permissions::from_mode(0o600));
+        }
+    }
     write(
         &kubeconfig,
         &format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: demo\n  cluster:\n    server: {}\n    certificate-authority: ca.crt\nusers:\n- name: demo\n  user:\n    tokenFile: token\ncontexts:\n- name: demo\n  context:\n    cluster: demo\n    user: demo\n    namespace: demo\n- name: prod\n  context:\n    cluster: demo\n    user: demo\n    namespace: default\ncurrent-context: demo\n",
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: demo
+  cluster:
+    server: {}
+    certificate-authority: ca.crt
+users:
+- name: demo
+  user:
+    tokenFile: token
+- name: reader
+  user:
+    tokenFile: reader-token
+- name: cert
+  user:
+    client-certificate: client.crt
+    client-key: client.key
+contexts:
+- name: demo
+  context:
+    cluster: demo
+    user: demo
+    namespace: demo
+- name: prod
+  context:
+    cluster: demo
+    user: demo
+    namespace: default
+- name: reader
+  context:
+    cluster: demo
+    user: reader
+    namespace: demo
+- name: cert
+  context:
+    cluster: demo
+    user: cert
+    namespace: demo
+current-context: demo
+",
             server.url()
         ),
     );
