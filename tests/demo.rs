@@ -607,3 +607,20 @@ fn a_reader_reads_one_namespace_and_a_client_certificate_is_a_user() {
         .collect();
     assert_eq!(contexts, ["\"demo\"", "\"prod\"", "\"reader\"", "\"cert\""]);
 }
+
+#[test]
+fn unknown_fields_warn_or_with_strict_validation_fail() {
+    let demo = Demo::start();
+    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"bogus":1}"#;
+    let out = demo.kcurl(&["-P", "fieldValidation=Strict", "-d", body, CM]);
+    assert_eq!(out.code, Some(4), "{out:?}");
+    assert_eq!(
+        json(&out)["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\""
+    );
+    assert_eq!(json(&out)["reason"], "BadRequest");
+    let out = demo.kcurl(&["-d", body, CM]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stderr, "Warning: unknown field \"bogus\"\n");
+    assert!(json(&out).get("bogus").is_none(), "{out:?}");
+}

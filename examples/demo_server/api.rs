@@ -472,6 +472,57 @@ fn body_object(req: &Request, res: &Resource) -> Result<Value, Reply> {
     Ok(value)
 }
 
+/// Drops the top-level fields `res` does not have, as the API server's decoder does, and
+/// says what it dropped: with `fieldValidation=Strict` a 400 to answer, else (`Warn`, the
+/// default) the `Warning` header values to send (none with `Ignore`).
+fn unknown_fields(res: &Resource, q: &Query, object: &mut Value) -> Result<Vec<String>, Reply> {
+    let known: &[&str] = match res.plural {
+        "configmaps" => &["data", "binaryData", "immutable"],
+        "crontabs" => return Ok(Vec::new()),
+        _ => &["spec", "status"],
+    };
+    let Some(map) = object.as_object_mut() else {
+        return Ok(Vec::new());
+    };
+    let unknown: Vec<String> = map
+        .keys()
+        .filter(|k| {
+            !["apiVersion", "kind", "metadata"].contains(&k.as_str())
+                && !known.contains(&k.as_str())
+        })
+        .cloned()
+        .collect();
+    for k in &unknown {
+        map.remove(k);
+    }
+    let problems: Vec<String> = unknown
+        .iter()
+        .map(|k| format!("unknown field \"{k}\""))
+        .collect();
+    match q.get("fieldValidation") {
+        Some("Strict") if !problems.is_empty() => Err(status::bad_request(&format!(
+            "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
+            res.kind,
+            res.api_version.rsplit('/').next().unwrap_or("v1"),
+            res.kind,
+            problems.join(", ")
+        ))),
+        Some("Ignore") => Ok(Vec::new()),
+        _ => Ok(problems
+            .iter()
+            .map(|p| format!("299 - {}", Value::from(p.as_str())))
+            .collect()),
+    }
+}
+
+/// `reply` with a `Warning` header per warning.
+fn with_warnings(mut reply: Reply, warnings: &[String]) -> Reply {
+    for w in warnings {
+        reply = reply.header("Warning", w);
+    }
+    reply
+}
+
 /// Sets `kind` and `apiVersion`, and the defaults the API server's registry would.
 fn normalise(res: &Resource, object: &mut Value, ns: &str) {
     object["kind"] = json!(res.kind);
@@ -496,6 +547,10 @@ fn create(api: &Api, req: &Request, q: &Query, res: &'static Resource, ns: &str)
             );
         }
     }
+    let warnings = match unknown_fields(res, q, &mut object) {
+        Ok(w) => w,
+        Err(reply) => return reply,
+    };
     normalise(res, &mut object, ns);
     let name = match (
         object["metadata"]["name"].as_str(),
@@ -539,7 +594,7 @@ fn create(api: &Api, req: &Request, q: &Query, res: &'static Resource, ns: &str)
     defaults(res, &mut object);
     let key: Key = (res.plural.into(), ns.into(), name.clone());
     match api.store.create(key, object, q.dry_run()) {
-        Ok(created) => object_reply(req, res, 201, &created),
+        Ok(created) => with_warnings(object_reply(req, res, 201, &created), &warnings),
         Err(_) => status::already_exists(res, &name),
     }
 }
@@ -595,10 +650,14 @@ fn replace(api: &Api, req: &Request, q: &Query, res: &Resource, key: Key) -> Rep
             key.2
         ));
     }
+    let warnings = match unknown_fields(res, q, &mut object) {
+        Ok(w) => w,
+        Err(reply) => return reply,
+    };
     normalise(res, &mut object, &key.1);
     let name = key.2.clone();
     match api.store.replace(key, object, q.dry_run()) {
-        Ok(o) => object_reply(req, res, 200, &o),
+        Ok(o) => with_warnings(object_reply(req, res, 200, &o), &warnings),
         Err(e) => write_error(res, &name, e),
     }
 }
