@@ -624,3 +624,90 @@ fn unknown_fields_warn_or_with_strict_validation_fail() {
     assert_eq!(out.stderr, "Warning: unknown field \"bogus\"\n");
     assert!(json(&out).get("bogus").is_none(), "{out:?}");
 }
+
+#[test]
+fn server_side_apply_records_managers_and_reports_conflicts() {
+    let demo = Demo::start();
+    let path = "/api/v1/namespaces/{ns}/configmaps/applied";
+    let out = demo.kcurl(&[
+        "-i",
+        "-c",
+        "--patch-type",
+        "apply",
+        "-d",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  owner: kcurl\n  extra: x\n",
+        path,
+    ]);
+    assert!(
+        out.stdout.starts_with("HTTP/1.1 201 Created\r\n"),
+        "{out:?}"
+    );
+    let applied: Value = serde_json::from_str(out.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(applied["data"]["owner"], "kcurl");
+    let entry = &applied["metadata"]["managedFields"][0];
+    assert_eq!(
+        (&entry["manager"], &entry["operation"], &entry["fieldsType"]),
+        (&"kcurl".into(), &"Apply".into(), &"FieldsV1".into())
+    );
+    assert_eq!(
+        entry["fieldsV1"],
+        serde_json::json!({"f:data": {".": {}, "f:extra": {}, "f:owner": {}}})
+    );
+    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"applied"},"data":{"owner":"other"}}"#;
+    let conflict = demo.kcurl(&[
+        "-c",
+        "--patch-type",
+        "apply",
+        "-P",
+        "fieldManager=other",
+        "-d",
+        body,
+        path,
+    ]);
+    assert_eq!(conflict.code, Some(4), "{conflict:?}");
+    assert_eq!(
+        conflict.stdout,
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"Apply failed with 1 conflict: conflict with \\\"kcurl\\\": .data.owner\",\"reason\":\"Conflict\",\"details\":{\"causes\":[{\"reason\":\"FieldManagerConflict\",\"message\":\"conflict with \\\"kcurl\\\"\",\"field\":\".data.owner\"}]},\"code\":409}\n"
+    );
+    // force=true takes the field over; re-applying without `extra` drops it.
+    let forced = ok(
+        &demo,
+        &[
+            "--patch-type",
+            "apply",
+            "-P",
+            "fieldManager=other",
+            "-P",
+            "force=true",
+            "-d",
+            body,
+            path,
+        ],
+    );
+    assert_eq!(forced["data"]["owner"], "other");
+    let again = ok(
+        &demo,
+        &[
+            "--patch-type",
+            "apply",
+            "-d",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n",
+            path,
+        ],
+    );
+    assert_eq!(again["data"], serde_json::json!({"owner": "other"}));
+    // A plain update is recorded under the client's name.
+    let merged = ok(&demo, &["-X", "PATCH", "-d", r#"{"data":{"b":"1"}}"#, path]);
+    let managers: Vec<(&str, &str)> = merged["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["manager"].as_str().unwrap(),
+                e["operation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(managers, [("other", "Apply"), ("kcurl", "Update")]);
+}

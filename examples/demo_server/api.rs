@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::auth::{self, Attributes, User};
 use crate::bench;
 use crate::discovery;
+use crate::fields;
 use crate::patch;
 use crate::select::Selector;
 use crate::status::{self, failure, not_found, object_json};
@@ -515,6 +516,94 @@ fn unknown_fields(res: &Resource, q: &Query, object: &mut Value) -> Result<Vec<S
     }
 }
 
+/// The field manager of a write: `fieldManager`, else the User-Agent's product (`kcurl`).
+fn manager(req: &Request, q: &Query) -> String {
+    q.get("fieldManager")
+        .map(str::to_string)
+        .or_else(|| {
+            req.header("user-agent")
+                .and_then(|ua| ua.split(['/', ' ']).next())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Server-side apply (PATCH `application/apply-patch+yaml`): creates the object if missing.
+fn apply(
+    api: &Api,
+    req: &Request,
+    q: &Query,
+    res: &Resource,
+    key: Key,
+    current: Option<Value>,
+) -> Reply {
+    let Some(manager) = q.get("fieldManager").filter(|m| !m.is_empty()) else {
+        return failure(
+            422,
+            "Invalid",
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            Some(
+                "{\"group\":\"meta.k8s.io\",\"kind\":\"PatchOptions\",\"causes\":[{\"reason\":\"FieldValueRequired\",\"message\":\"Required value: is required for apply patch\",\"field\":\"fieldManager\"}]}",
+            ),
+        );
+    };
+    let text = String::from_utf8_lossy(&req.body);
+    let mut config: Value = match serde_saphyr::from_str(&text) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => return status::bad_request("error decoding YAML: not an object"),
+        Err(e) => return status::bad_request(&format!("error decoding YAML: {e}")),
+    };
+    let body_name = config["metadata"]["name"].as_str().unwrap_or("");
+    if body_name != key.2 {
+        return status::bad_request(&format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({})",
+            key.2
+        ));
+    }
+    normalise(res, &mut config, &key.1);
+    let mut object = match fields::apply(
+        current.as_ref(),
+        &config,
+        manager,
+        q.flag("force"),
+        res.api_version,
+    ) {
+        Ok(o) => o,
+        Err((message, conflicts)) => {
+            let causes: Vec<String> = conflicts
+                .iter()
+                .map(|(m, field)| {
+                    format!(
+                        "{{\"reason\":\"FieldManagerConflict\",\"message\":{},\"field\":{}}}",
+                        Value::from(format!("conflict with \"{m}\"")),
+                        Value::from(field.as_str())
+                    )
+                })
+                .collect();
+            return failure(
+                409,
+                "Conflict",
+                &message,
+                Some(&format!("{{\"causes\":[{}]}}", causes.join(","))),
+            );
+        }
+    };
+    let name = key.2.clone();
+    match current {
+        None => {
+            defaults(res, &mut object);
+            match api.store.create(key, object, q.dry_run()) {
+                Ok(created) => object_reply(req, res, 201, &created),
+                Err(e) => write_error(res, &name, e),
+            }
+        }
+        Some(_) => match api.store.replace(key, object, q.dry_run()) {
+            Ok(o) => object_reply(req, res, 200, &o),
+            Err(e) => write_error(res, &name, e),
+        },
+    }
+}
+
 /// `reply` with a `Warning` header per warning.
 fn with_warnings(mut reply: Reply, warnings: &[String]) -> Reply {
     for w in warnings {
@@ -592,6 +681,7 @@ fn create(api: &Api, req: &Request, q: &Query, res: &'static Resource, ns: &str)
         return not_found(namespaces, ns);
     }
     defaults(res, &mut object);
+    fields::record_update(None, &mut object, &manager(req, q), res.api_version);
     let key: Key = (res.plural.into(), ns.into(), name.clone());
     match api.store.create(key, object, q.dry_run()) {
         Ok(created) => with_warnings(object_reply(req, res, 201, &created), &warnings),
@@ -655,6 +745,8 @@ fn replace(api: &Api, req: &Request, q: &Query, res: &Resource, key: Key) -> Rep
         Err(reply) => return reply,
     };
     normalise(res, &mut object, &key.1);
+    let old = api.store.read().objects.get(&key).cloned();
+    fields::record_update(old.as_ref(), &mut object, &manager(req, q), res.api_version);
     let name = key.2.clone();
     match api.store.replace(key, object, q.dry_run()) {
         Ok(o) => with_warnings(object_reply(req, res, 200, &o), &warnings),
@@ -678,9 +770,14 @@ fn patch_object(api: &Api, req: &Request, q: &Query, res: &Resource, key: Key) -
         }
         Err(_) => Value::Null,
     };
-    let Some(mut object) = api.store.read().objects.get(&key).cloned() else {
+    let current = api.store.read().objects.get(&key).cloned();
+    if content_type == "application/apply-patch+yaml" {
+        return apply(api, req, q, res, key, current);
+    }
+    let Some(mut object) = current else {
         return not_found(res, &key.2);
     };
+    let old = object.clone();
     match content_type.as_str() {
         "application/merge-patch+json" => patch::merge(&mut object, &patch),
         "application/strategic-merge-patch+json" => patch::strategic(&mut object, &patch),
@@ -699,13 +796,14 @@ fn patch_object(api: &Api, req: &Request, q: &Query, res: &Resource, key: Key) -
                 415,
                 "UnsupportedMediaType",
                 &format!(
-                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (the demo does not do server-side apply: {other})"
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got {other})"
                 ),
                 None,
             );
         }
     }
     normalise(res, &mut object, &key.1);
+    fields::record_update(Some(&old), &mut object, &manager(req, q), res.api_version);
     let name = key.2.clone();
     match api.store.replace(key, object, q.dry_run()) {
         Ok(o) => object_reply(req, res, 200, &o),

@@ -14,9 +14,9 @@
 //! client certificate), with `DIR/ca.crt`, `DIR/token`, `DIR/reader-token`, `DIR/client.crt`
 //! and `DIR/client.key` beside it; it listens on 127.0.0.1 only and runs until Ctrl-C. Modules:
 //! [`store`] (objects, resourceVersions, change log), [`api`] (routing and verbs), [`auth`],
-//! [`select`], [`patch`], [`table`], [`status`] (bodies as kube-apiserver writes them),
-//! [`discovery`] (discovery and health), [`controller`] (seed data and the deployment loop),
-//! [`bench`] (`/bench/*` for `bench/compare.sh`), [`time`].
+//! [`select`], [`patch`], [`fields`] (managedFields, server-side apply), [`table`], [`status`]
+//! (bodies as kube-apiserver writes them), [`discovery`] (discovery and health), [`controller`]
+//! (seed data and the deployment loop), [`bench`] (`/bench/*` for `bench/compare.sh`), [`time`].
 
 #[allow(dead_code, unused_imports)]
 #[path = "../../tests/support"]
@@ -33,6 +33,7 @@ mod auth;
 mod bench;
 mod controller;
 mod discovery;
+mod fields;
 mod patch;
 mod select;
 mod status;
