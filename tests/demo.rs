@@ -711,3 +711,62 @@ fn server_side_apply_records_managers_and_reports_conflicts() {
         .collect();
     assert_eq!(managers, [("other", "Apply"), ("kcurl", "Update")]);
 }
+
+#[test]
+fn expired_continue_tokens_and_watch_points_get_410() {
+    // Keep two changes: the demo's stand-in for an etcd compaction.
+    let demo = Demo::start_with(&["--history", "2"]);
+    let first = ok(&demo, &["-P", "limit=1", CM]);
+    let token = first["metadata"]["continue"].as_str().map(str::to_string);
+    let rv = first["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // One configmap, one page: no token yet.
+    assert_eq!(token, None);
+    ok(&demo, &["-d", r#"{"metadata":{"name":"b"}}"#, CM]);
+    let first = ok(&demo, &["-P", "limit=1", CM]);
+    let token = first["metadata"]["continue"].as_str().unwrap().to_string();
+    for name in ["c", "d", "e"] {
+        ok(
+            &demo,
+            &["-d", &format!(r#"{{"metadata":{{"name":"{name}"}}}}"#), CM],
+        );
+    }
+    let out = demo.kcurl(&["-P", "limit=1", "-P", &format!("continue={token}"), CM]);
+    assert_eq!(out.code, Some(4), "{out:?}");
+    let status = json(&out);
+    assert_eq!(
+        (&status["code"], &status["reason"]),
+        (&410.into(), &"Expired".into())
+    );
+    // A watch from before the kept changes: an ERROR event with the 410, exit 4.
+    let out = demo.kcurl(&["-w", "-c", "-P", &format!("resourceVersion={rv}"), CM]);
+    assert_eq!(out.code, Some(4), "{out:?}");
+    let event: Value = serde_json::from_str(out.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(event["type"], "ERROR");
+    assert_eq!(event["object"]["code"], 410);
+    assert!(out.stderr.contains("410"), "{out:?}");
+    // A watch from a kept point replays what followed it.
+    let latest = ok(&demo, &[CM])["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before: u64 = latest.parse::<u64>().unwrap() - 1;
+    let out = demo.kcurl(&[
+        "-w",
+        "-c",
+        "--timeout",
+        "1",
+        "-P",
+        &format!("resourceVersion={before}"),
+        "--jq",
+        r#""\(.type) \(.object.metadata.name)""#,
+        CM,
+    ]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "ADDED e\n"),
+        "{out:?}"
+    );
+}

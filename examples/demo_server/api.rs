@@ -270,15 +270,19 @@ fn continue_token(rv: u64, key: &Key) -> String {
     URL_SAFE_NO_PAD.encode(json!({"v": "meta.k8s.io/v1", "rv": rv, "start": start}).to_string())
 }
 
-/// The (namespace, name) a continue token resumes after.
-fn parse_continue(token: &str) -> Option<(String, String)> {
+/// The resourceVersion and (namespace, name) a continue token resumes after.
+fn parse_continue(token: &str) -> Option<(u64, (String, String))> {
     let bytes = URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).ok()?;
     let v: Value = serde_json::from_slice(&bytes).ok()?;
+    let rv = v["rv"].as_u64()?;
     let start = v["start"].as_str()?.trim_end_matches('\u{0}');
-    Some(match start.split_once('/') {
-        Some((ns, name)) => (ns.to_string(), name.to_string()),
-        None => (String::new(), start.to_string()),
-    })
+    Some((
+        rv,
+        match start.split_once('/') {
+            Some((ns, name)) => (ns.to_string(), name.to_string()),
+            None => (String::new(), start.to_string()),
+        },
+    ))
 }
 
 fn list(api: &Api, req: &Request, q: &Query, res: &'static Resource, ns: &str) -> Reply {
@@ -291,7 +295,15 @@ fn list(api: &Api, req: &Request, q: &Query, res: &'static Resource, ns: &str) -
     }
     let after = match q.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => match parse_continue(token) {
-            Some(after) => Some(after),
+            Some((rv, _)) if api.store.read().expired(rv) => {
+                return failure(
+                    410,
+                    "Expired",
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+                    None,
+                );
+            }
+            Some((_, after)) => Some(after),
             None => {
                 return status::bad_request(
                     "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
@@ -382,11 +394,10 @@ fn watch(
             let data = store.read();
             match from {
                 Some(rv) => {
-                    let oldest = data.events.front().map_or(data.rv + 1, |e| e.rv);
-                    if rv + 1 < oldest && rv < data.rv {
+                    if data.expired(rv) {
                         let expired = format!(
                             "{{\"type\":\"ERROR\",\"object\":{{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{{}},\"status\":\"Failure\",\"message\":\"too old resource version: {rv} ({})\",\"reason\":\"Expired\",\"code\":410}}}}\n",
-                            oldest - 1
+                            data.compacted
                         );
                         let _ = tx.send(expired.into_bytes());
                         return;

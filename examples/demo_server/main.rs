@@ -7,6 +7,8 @@
 //! cargo run --release --example demo_server            # writes ./kcurl-demo/, prints the export line
 //! cargo run --release --example demo_server -- DIR     # writes DIR/ instead
 //! cargo run --release --example demo_server -- -v      # and logs each request on stderr
+//! cargo run --release --example demo_server -- --history 5   # keep 5 changes (default 10000):
+//!                                                      # older watch/continue points get 410
 //! ```
 //!
 //! It writes `DIR/kubeconfig` with four contexts on this server: `demo` (current) and `prod`
@@ -50,12 +52,27 @@ use support::server::ServerBuilder;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let verbose = args.iter().any(|a| a == "-v" || a == "--verbose");
-    let dir = PathBuf::from(
-        args.iter()
-            .find(|a| !a.starts_with('-'))
-            .map_or("kcurl-demo", String::as_str),
-    );
+    let mut verbose = false;
+    let mut history = store::DEFAULT_HISTORY;
+    let mut dir = PathBuf::from("kcurl-demo");
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-v" | "--verbose" => verbose = true,
+            "--history" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) => history = n,
+                None => {
+                    eprintln!("demo_server: --history needs a number of changes");
+                    std::process::exit(2);
+                }
+            },
+            other if !other.starts_with('-') => dir = PathBuf::from(other),
+            other => {
+                eprintln!("demo_server: unknown option {other} (options: DIR, -v, --history N)");
+                std::process::exit(2);
+            }
+        }
+    }
     if let Err(e) = std::fs::create_dir_all(&dir) {
         eprintln!("demo_server: cannot create {}: {e}", dir.display());
         std::process::exit(1);
@@ -69,7 +86,7 @@ fn main() {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(42)
     );
-    let store = Arc::new(store::Store::default());
+    let store = Arc::new(store::Store::new(history));
     controller::seed(&store);
     controller::start(Arc::clone(&store));
     let reader_token = format!("{token}-reader");

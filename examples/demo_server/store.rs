@@ -96,8 +96,10 @@ pub struct Event {
     pub object: Value,
 }
 
-/// How many events a watch can resume from; older resourceVersions get 410 Expired.
-const EVENT_LOG: usize = 10_000;
+/// How many changes are kept by default (`--history`): a watch can resume from them, and a
+/// continue token is good while the changes since it are kept; older ones get 410 Expired,
+/// as after an etcd compaction.
+pub const DEFAULT_HISTORY: usize = 10_000;
 
 /// The objects and the change log.
 #[derive(Default)]
@@ -108,6 +110,15 @@ pub struct Data {
     pub objects: BTreeMap<Key, Value>,
     /// The most recent changes, oldest first.
     pub events: VecDeque<Event>,
+    /// The resourceVersion of the newest change no longer kept (0: none dropped yet).
+    pub compacted: u64,
+}
+
+impl Data {
+    /// Whether the changes since `rv` are no longer all kept.
+    pub fn expired(&self, rv: u64) -> bool {
+        rv < self.compacted
+    }
 }
 
 /// What a write did wrong, for the API layer to turn into a Status.
@@ -122,13 +133,22 @@ pub enum WriteError {
 }
 
 /// The storage, shared by the request threads and the controller.
-#[derive(Default)]
 pub struct Store {
     data: Mutex<Data>,
     changed: Condvar,
+    history: usize,
 }
 
 impl Store {
+    /// An empty store keeping the last `history` changes.
+    pub fn new(history: usize) -> Store {
+        Store {
+            data: Mutex::default(),
+            changed: Condvar::new(),
+            history: history.max(1),
+        }
+    }
+
     /// Locks the data for reading.
     pub fn read(&self) -> MutexGuard<'_, Data> {
         self.data.lock().unwrap_or_else(|e| e.into_inner())
@@ -251,8 +271,10 @@ impl Store {
             key,
             object,
         });
-        if data.events.len() > EVENT_LOG {
-            data.events.pop_front();
+        while data.events.len() > self.history {
+            if let Some(gone) = data.events.pop_front() {
+                data.compacted = gone.rv;
+            }
         }
         self.changed.notify_all();
     }

@@ -36,8 +36,14 @@ pub struct Demo {
 
 impl Demo {
     pub fn start() -> Demo {
+        Demo::start_with(&[])
+    }
+
+    /// Started with these options (`--history N`, `-v`).
+    pub fn start_with(args: &[&str]) -> Demo {
         let env = Env::new();
         let mut child = Command::new(demo_server_path())
+            .args(args)
             .current_dir(env.home())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
