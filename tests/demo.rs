@@ -528,6 +528,16 @@ fn health_endpoints() {
         .filter_map(|g| g["name"].as_str())
         .collect();
     assert_eq!(groups, ["apps", "stable.example.com"]);
+    let v3 = ok(&demo, &["/openapi/v3"]);
+    assert!(
+        v3["paths"]["apis/apps/v1"]["serverRelativeURL"].is_string(),
+        "{v3}"
+    );
+    let v2 = ok(&demo, &["/openapi/v2"]);
+    assert!(
+        v2["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"].is_object(),
+        "{v2}"
+    );
     let crd = ok(&demo, &["/apis/stable.example.com/v1"]);
     assert_eq!(crd["resources"][0]["kind"], "CronTab");
 }

@@ -1,7 +1,7 @@
 //! What a client reads before it reads objects: `/version`, the discovery documents (`/api`,
-//! `/api/v1`, `/apis`, `/apis/GROUP[/v1]`, built from the resources the demo serves), a small
-//! `/openapi/v3` index, and the health endpoints (`/healthz`, `/livez`, `/readyz`, with
-//! `?verbose` listing the checks as kube-apiserver does).
+//! `/api/v1`, `/apis`, `/apis/GROUP[/v1]`, built from the resources the demo serves), small
+//! `/openapi/v2` (paths only) and `/openapi/v3` (index) documents, and the health endpoints
+//! (`/healthz`, `/livez`, `/readyz`, with `?verbose` listing the checks as kube-apiserver does).
 
 use serde_json::{Value, json};
 
@@ -110,6 +110,25 @@ pub fn document(path: &str) -> Option<Reply> {
                 })
                 .collect();
             json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": list})
+        }
+        // A stub of the Swagger 2.0 document: the paths served, no schemas.
+        "openapi/v2" => {
+            let mut paths = serde_json::Map::new();
+            for r in &RESOURCES {
+                let base = if r.group.is_empty() {
+                    "/api/v1".to_string()
+                } else {
+                    format!("/apis/{}", r.api_version)
+                };
+                let collection = if r.namespaced {
+                    format!("{base}/namespaces/{{namespace}}/{}", r.plural)
+                } else {
+                    format!("{base}/{}", r.plural)
+                };
+                paths.insert(collection.clone(), json!({}));
+                paths.insert(format!("{collection}/{{name}}"), json!({}));
+            }
+            json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths})
         }
         "openapi/v3" => {
             let mut paths = serde_json::Map::new();
