@@ -488,7 +488,10 @@ fn a_watch_delivers_real_changes_and_ends_at_its_timeout() {
     // The next changes go to a client that is gone (the first write after the peer closed
     // still succeeds; the next ones fail): the demo says nothing about it.
     for name in ["after-1", "after-2", "after-3"] {
-        ok(&demo, &["-d", &format!(r#"{{"metadata":{{"name":"{name}"}}}}"#), CM]);
+        ok(
+            &demo,
+            &["-d", &format!(r#"{{"metadata":{{"name":"{name}"}}}}"#), CM],
+        );
     }
     // -w --timeout: the server ends the watch (timeoutSeconds) and kcurl exits 0.
     let out = demo.kcurl(&["-w", "-c", "--timeout", "1", CM]);
