@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kcurl vs curl vs kubectl, side by side in one run, against the local demo API server
-# (examples/demo_server.rs: TLS, a token, generated PodLists). Prints a Markdown table of medians
+# (examples/demo_server/: TLS, a token, generated PodLists). Prints a Markdown table of medians
 # and ratios plus peak RSS. Wall times use hyperfine; peak RSS uses GNU time (/usr/bin/time -v).
 #
 #   bench/compare.sh            # full run (a few minutes)

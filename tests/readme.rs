@@ -1,15 +1,15 @@
 //! The README is the user manual: what it shows must be what the binary does. Its tables render
 //! (each has a header), every option of `--help` is in it spelled as `--help` spells it, the
 //! exit-code table is `-h`'s, the quoted usage error is the real one, the demo path reaches a
-//! first answer from a fresh clone with one build, and the man-page install line leaves the page
-//! where `man kcurl` finds it.
+//! first answer from a fresh clone with one build, every kcurl command of the Quick start and of
+//! the demo walk-through runs against the demo server as printed, and the man-page install line
+//! leaves the page where `man kcurl` finds it.
 
 mod support;
 use support::*;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
@@ -171,56 +171,146 @@ fn demo_steps_are_numbered_and_build_once() {
     assert!(steps.last().unwrap().starts_with("kcurl /api "));
 }
 
-/// The example binary cargo builds next to the test binaries (`cargo test` builds examples).
-fn demo_server_path() -> PathBuf {
-    let path = kcurl_path()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(format!("demo_server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run the whole `cargo test` (it builds examples) or `cargo build --example demo_server`",
-        path.display()
-    );
-    path
-}
-
 #[test]
 fn the_demo_steps_reach_a_first_answer() {
     // Steps 2 to 4 of the README with the debug build of step 1: the demo server in a fresh
     // folder, its kubeconfig, kcurl /api.
-    let env = Env::new();
-    let mut demo = Command::new(demo_server_path())
-        .current_dir(env.home())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the demo server");
-    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
-    let banner = lines.next().unwrap().unwrap();
-    let export = lines.next().unwrap().unwrap();
-    assert!(
-        banner.starts_with("kcurl demo API server on https://127.0.0.1:"),
-        "{banner}"
-    );
-    let kubeconfig = env.home().join("kcurl-demo/kubeconfig");
+    let demo = Demo::start();
+    let kubeconfig = demo.dir().join("kubeconfig");
     assert_eq!(
-        std::fs::canonicalize(export.trim_start_matches("export KUBECONFIG=")).unwrap(),
+        std::fs::canonicalize(demo.export.trim_start_matches("export KUBECONFIG=")).unwrap(),
         std::fs::canonicalize(&kubeconfig).unwrap()
     );
-    let out = run(kcurl(&env)
+    let out = run(kcurl(&demo.env)
         .env("KUBECONFIG", &kubeconfig)
         .args(["-c", "/api"]));
-    let _ = demo.kill();
-    let _ = demo.wait();
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(
         out.stdout.starts_with("{\"kind\":\"APIVersions\""),
         "{out:?}"
     );
     assert_eq!(out.stderr, "");
+}
+
+/// The kcurl command lines of a fenced block: comment lines dropped, `\` continuations joined.
+fn kcurl_commands(block: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    for line in block {
+        if let Some(head) = line.strip_suffix('\\') {
+            pending.push_str(head.trim_start());
+            continue;
+        }
+        pending.push_str(line.trim_start());
+        let command = std::mem::take(&mut pending);
+        if command.starts_with("kcurl ") {
+            out.push(command);
+        }
+    }
+    out
+}
+
+/// The exit code a command line documents: `echo "exit $?"` with `exit N` in its comment.
+fn documented_exit(command: &str) -> Option<i32> {
+    if !command.contains("echo \"exit $?\"") {
+        return None;
+    }
+    let (_, comment) = command.split_once(" # ")?;
+    let (_, n) = comment.split_once("exit ")?;
+    n.trim_end_matches(')')
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn every_readme_command_runs_against_the_demo() {
+    // Every kcurl line of the Quick start, of the demo steps and of the demo walk-through, in
+    // README order, through sh (pipes, `&&`, `;` and comments as a user's shell reads them),
+    // against one demo server. Two things a reader supplies are supplied: the README's example
+    // address for `--server` (https://10.0.0.1:6443) is the demo's, $TOKEN is the demo's token,
+    // and pod.yaml is a small pod. A watch or a following log is interrupted with SIGINT (the
+    // README's Ctrl-C) after its first line and must exit 130.
+    let text = readme();
+    let mut commands = kcurl_commands(&block_after(&text, "## Quick start"));
+    commands.extend(kcurl_commands(&block_after(&text, "No cluster at hand?")));
+    commands.extend(kcurl_commands(&block_after(
+        &text,
+        "Then, against the same demo:",
+    )));
+    assert!(commands.len() >= 20, "{commands:#?}");
+    let has_jq = Command::new("jq").arg("--version").output().is_ok();
+
+    let demo = Demo::start();
+    let dir = demo.dir();
+    let token = std::fs::read_to_string(dir.join("token")).unwrap();
+    write_file(
+        &dir,
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: hello\n  labels: {app: hello}\nspec:\n  containers:\n  - {name: hello, image: busybox:1.36}\n",
+    );
+    let bin = kcurl_path().parent().unwrap();
+    let mut path = vec![bin.to_path_buf()];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let sh = |script: &str| {
+        let mut cmd = Command::new("sh");
+        cmd.env_clear()
+            .env("HOME", demo.env.home())
+            .env("XDG_CACHE_HOME", demo.env.home().join(".cache"))
+            .env("PATH", std::env::join_paths(&path).unwrap())
+            .env("KUBECONFIG", dir.join("kubeconfig"))
+            .env("TOKEN", &token)
+            .current_dir(&dir)
+            .args(["-c", script]);
+        cmd
+    };
+    let mut ran = Vec::new();
+    for command in &commands {
+        if command.contains("| jq") && !has_jq {
+            eprintln!("notice: jq is not installed; skipping {command}");
+            continue;
+        }
+        let script = command.replace("https://10.0.0.1:6443", &demo.url);
+        if command.contains(" -w ") || command.contains("follow=true") {
+            let mut running = spawn(&mut sh(&format!("exec {script}")));
+            let first = running.next_line();
+            assert!(
+                first.as_deref().is_some_and(|l| !l.is_empty()),
+                "{command}: no first line"
+            );
+            let pid = running.pid().to_string();
+            let kill = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+            assert!(kill.success());
+            let done = running.finish();
+            assert_eq!(done.status.code(), Some(130), "{command}: {done:?}");
+            ran.push(command.clone());
+            continue;
+        }
+        let out: Out = sh(&script).output().expect("run sh").into();
+        match documented_exit(command) {
+            Some(code) => {
+                assert_eq!(out.code, Some(0), "{command}:\n{out:?}");
+                assert!(
+                    out.stdout.ends_with(&format!("exit {code}\n")),
+                    "{command}: documented exit {code}:\n{out:?}"
+                );
+            }
+            None => {
+                assert_eq!(out.code, Some(0), "{command}:\n{out:?}");
+                assert!(!out.stdout.is_empty(), "{command}: no output");
+                if !command.contains("--all-contexts") {
+                    assert_eq!(out.stderr, "", "{command}:\n{out:?}");
+                }
+            }
+        }
+        ran.push(command.clone());
+    }
+    // Clients that went away (the interrupted watch and log) left nothing in the demo's terminal.
+    assert_eq!(demo.stop(), "", "the demo server wrote on stderr");
+    eprintln!("ran {} README commands: {ran:#?}", ran.len());
 }
 
 #[test]

@@ -178,6 +178,11 @@ impl Running {
         }
     }
 
+    /// The child's process id (to send it a signal, e.g. SIGINT for Ctrl-C).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGKILL (the child's own handle: only this process).
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -19,6 +19,7 @@
 
 pub mod apiserver;
 pub mod cmd;
+pub mod demo;
 mod http;
 pub mod kube;
 mod net;
@@ -31,6 +32,7 @@ pub use cmd::{
     Env, Finished, Running, kcurl, kcurl_path, kcurl_std, serve, spawn, token_kubeconfig,
     write_file,
 };
+pub use demo::{Demo, demo_server_path};
 pub use http::{gzip_bytes, reason_phrase};
 pub use kube::{
     API_VERSIONS_JSON, POD_LIST_JSON, VERSION_JSON, json_string, kube_default, status_json,

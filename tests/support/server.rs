@@ -290,6 +290,7 @@ pub struct ServerBuilder {
     tls: bool,
     client_auth: ClientAuth,
     handler: Handler,
+    quiet: bool,
 }
 
 impl ServerBuilder {
@@ -302,6 +303,7 @@ impl ServerBuilder {
             tls: true,
             client_auth: ClientAuth::None,
             handler: Arc::new(kube_default),
+            quiet: false,
         }
     }
 
@@ -331,6 +333,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Records server-side problems (see [`Server::errors`]) without printing them: for the demo
+    /// server, where a client that goes away (Ctrl-C of a watch) is not worth a line.
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
+        self
+    }
+
     /// Uses `handler` instead of [`kube_default`].
     pub fn handler(mut self, handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
         self.handler = Arc::new(handler);
@@ -343,6 +352,7 @@ impl ServerBuilder {
         let tracker = Arc::new(Tracker::default());
         let shared = Arc::new(Shared {
             handler: self.handler,
+            quiet: self.quiet,
             tls,
             tracker: Arc::clone(&tracker),
             requests: Mutex::new(Vec::new()),
@@ -413,6 +423,7 @@ impl ResolvesServerCert for FixedCert {
 
 struct Shared {
     handler: Handler,
+    quiet: bool,
     tls: Option<Arc<ServerConfig>>,
     tracker: Arc<Tracker>,
     requests: Mutex<Vec<Request>>,
@@ -424,7 +435,9 @@ struct Shared {
 impl Shared {
     fn error(&self, msg: String) {
         if !self.tracker.is_stopped() {
-            eprintln!("test server: {msg}");
+            if !self.quiet {
+                eprintln!("test server: {msg}");
+            }
             lock(&self.errors).push(msg);
         }
     }
