@@ -623,7 +623,16 @@ fn a_reader_reads_one_namespace_and_a_client_certificate_is_a_user() {
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap()["context"].to_string())
         .collect();
-    assert_eq!(contexts, ["\"demo\"", "\"prod\"", "\"reader\"", "\"cert\""]);
+    assert_eq!(
+        contexts,
+        [
+            "\"demo\"",
+            "\"prod\"",
+            "\"reader\"",
+            "\"nobody\"",
+            "\"cert\""
+        ]
+    );
 }
 
 #[test]

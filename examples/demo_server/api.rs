@@ -94,7 +94,7 @@ impl Query {
 /// Answers one request.
 pub fn handle(api: &Api, req: &Request) -> Reply {
     let started = Instant::now();
-    let reply = route(api, req);
+    let reply = gzip_large(req, route(api, req));
     if api.verbose {
         let code = match &reply {
             Reply::Full { status, .. } | Reply::Stream { status, .. } => *status,
@@ -108,6 +108,35 @@ pub fn handle(api: &Api, req: &Request) -> Reply {
         );
     }
     reply
+}
+
+/// kube-apiserver gzips a response body above 128 KiB for a client whose `Accept-Encoding`
+/// mentions gzip; so does the demo (not `/bench/*`, whose replies choose for themselves).
+fn gzip_large(req: &Request, reply: Reply) -> Reply {
+    const GZIP_THRESHOLD: usize = 128 * 1024;
+    let accepts = req
+        .header("accept-encoding")
+        .is_some_and(|v| v.contains("gzip"));
+    match reply {
+        Reply::Full {
+            status,
+            reason,
+            headers,
+            body,
+            gzip: false,
+            content_length,
+        } if accepts && body.len() > GZIP_THRESHOLD && !req.path().starts_with("/bench/") => {
+            Reply::Full {
+                status,
+                reason,
+                headers,
+                body,
+                gzip: true,
+                content_length,
+            }
+        }
+        other => other,
+    }
 }
 
 fn route(api: &Api, req: &Request) -> Reply {
@@ -125,6 +154,12 @@ fn route(api: &Api, req: &Request) -> Reply {
             .unwrap_or_else(unknown_path),
         ["api", "v1", rest @ ..] if !rest.is_empty() => {
             resource_request(api, req, &q, user, "", rest)
+        }
+        ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"] => {
+            match req.method.as_str() {
+                "POST" => auth::self_subject_review(user),
+                _ => method_not_allowed(),
+            }
         }
         ["apis", group, "v1", rest @ ..] if !rest.is_empty() => {
             resource_request(api, req, &q, user, group, rest)

@@ -1,6 +1,7 @@
 //! Who is asking and what they may do, like a small cluster: the admin token and a client
 //! certificate signed by the demo's CA may do anything; the reader token may get, list and
-//! watch in namespace `demo` only (and read discovery and health). Refusals are the Status
+//! watch in namespace `demo` only (and read discovery and health); the nobody token may read
+//! discovery and health and nothing else. Refusals are the Status
 //! bodies kube-apiserver's authenticator (401) and RBAC authorizer (403) write.
 
 use serde_json::Value;
@@ -19,13 +20,25 @@ pub enum User {
     Admin,
     /// The reader token: get, list and watch in [`READER_NAMESPACE`].
     Reader,
+    /// The nobody token: no rights on any resource.
+    Nobody,
 }
 
 impl User {
+    /// The groups kube-apiserver would report besides `system:authenticated`.
+    fn groups(self) -> &'static [&'static str] {
+        match self {
+            User::Admin => &["system:masters"],
+            User::Reader => &["demo-readers"],
+            User::Nobody => &[],
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             User::Admin => "demo-admin",
             User::Reader => "demo-reader",
+            User::Nobody => "demo-nobody",
         }
     }
 }
@@ -36,6 +49,8 @@ pub struct Tokens {
     pub admin: String,
     /// The reader's (`DIR/reader-token`).
     pub reader: String,
+    /// The user without rights (`DIR/nobody-token`).
+    pub nobody: String,
 }
 
 /// The user `req` authenticates as, or the 401 to answer. A bearer token wins over a client
@@ -47,11 +62,25 @@ pub fn authenticate(tokens: &Tokens, req: &Request) -> Result<User, Reply> {
         Some(h) => match h.strip_prefix("Bearer ") {
             Some(t) if t == tokens.admin => Ok(User::Admin),
             Some(t) if t == tokens.reader => Ok(User::Reader),
+            Some(t) if t == tokens.nobody => Ok(User::Nobody),
             _ => Err(unauthorized()),
         },
         None if req.client_cert_der.is_some() => Ok(User::Admin),
         None => Err(unauthorized()),
     }
+}
+
+/// The answer to a SelfSubjectReview (`kubectl auth whoami`): who the server thinks `user` is.
+pub fn self_subject_review(user: User) -> Reply {
+    let mut groups: Vec<&str> = user.groups().to_vec();
+    groups.push("system:authenticated");
+    let review = serde_json::json!({
+        "kind": "SelfSubjectReview",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {},
+        "status": {"userInfo": {"username": user.name(), "groups": groups}},
+    });
+    Reply::json(201, review.to_string())
 }
 
 /// What a request does to a resource, in RBAC's words.
@@ -75,6 +104,7 @@ pub fn authorize(user: User, attrs: &Attributes) -> Option<Reply> {
         User::Reader => {
             matches!(attrs.verb, "get" | "list" | "watch") && attrs.namespace == READER_NAMESPACE
         }
+        User::Nobody => false,
     };
     if allowed {
         return None;

@@ -11,10 +11,10 @@
 //!                                                      # older watch/continue points get 410
 //! ```
 //!
-//! It writes `DIR/kubeconfig` with four contexts on this server: `demo` (current) and `prod`
-//! (the admin token), `reader` (a token that may only read namespace `demo`) and `cert` (a
-//! client certificate), with `DIR/ca.crt`, `DIR/token`, `DIR/reader-token`, `DIR/client.crt`
-//! and `DIR/client.key` beside it; it listens on 127.0.0.1 only and runs until Ctrl-C. Modules:
+//! It writes `DIR/kubeconfig` with five contexts on this server: `demo` (current) and `prod`
+//! (the admin token), `reader` (a token that may only read namespace `demo`), `nobody` (a token
+//! with no rights) and `cert` (a client certificate), with `DIR/ca.crt`, `DIR/token`,
+//! `DIR/reader-token`, `DIR/nobody-token`, `DIR/client.crt` and `DIR/client.key` beside it; it listens on 127.0.0.1 only and runs until Ctrl-C. Modules:
 //! [`store`] (objects, resourceVersions, change log), [`api`] (routing and verbs), [`auth`],
 //! [`select`], [`patch`], [`fields`] (managedFields, server-side apply), [`table`], [`status`]
 //! (bodies as kube-apiserver writes them), [`discovery`] (discovery and health), [`controller`]
@@ -90,11 +90,13 @@ fn main() {
     controller::seed(&store);
     controller::start(Arc::clone(&store));
     let reader_token = format!("{token}-reader");
+    let nobody_token = format!("{token}-nobody");
     let api = api::Api {
         store,
         tokens: auth::Tokens {
             admin: token.clone(),
             reader: reader_token.clone(),
+            nobody: nobody_token.clone(),
         },
         cache: Default::default(),
         verbose,
@@ -117,13 +119,14 @@ fn main() {
     write(&ca, &pki.ca.cert_pem);
     write(&token_file, &token);
     write(&dir.join("reader-token"), &reader_token);
+    write(&dir.join("nobody-token"), &nobody_token);
     let client = pki.client_cert("demo-admin", Some("system:masters"), KeyKind::EcP256Pkcs8);
     write(&dir.join("client.crt"), &client.cert_pem);
     write(&dir.join("client.key"), &client.key_pem);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for secret in ["token", "reader-token", "client.key"] {
+        for secret in ["token", "reader-token", "nobody-token", "client.key"] {
             let _ =
                 std::fs::set_permissions(dir.join(secret), std::fs::Permissions::from_mode(0o600));
         }
@@ -145,6 +148,9 @@ users:
 - name: reader
   user:
     tokenFile: reader-token
+- name: nobody
+  user:
+    tokenFile: nobody-token
 - name: cert
   user:
     client-certificate: client.crt
@@ -164,6 +170,11 @@ contexts:
   context:
     cluster: demo
     user: reader
+    namespace: demo
+- name: nobody
+  context:
+    cluster: demo
+    user: nobody
     namespace: demo
 - name: cert
   context:
