@@ -9,7 +9,6 @@
 //! Without Go on PATH every test here returns at once after `real_apiserver()` printed the one
 //! line saying the suite was skipped (under CI=true that is a failure instead).
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -380,11 +379,6 @@ fn same_bytes_and_objects_as_kubectl() {
         .unwrap()
         .remove("managedFields");
     assert_eq!(ours, theirs);
-}
-
-#[allow(dead_code)]
-fn write_all(mut w: impl Write, s: &str) {
-    w.write_all(s.as_bytes()).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
