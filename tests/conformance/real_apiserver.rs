@@ -42,6 +42,25 @@ fn cluster() -> Option<Cluster> {
     })
 }
 
+// The portable part of the suite (tests/conformance/suite.rs), against this server.
+suite::portable_tests!(
+    tokens_are_authenticated_and_authorised_by_the_server,
+    client_certificate_user,
+    exec_plugin_token,
+    create_from_json_and_yaml,
+    every_patch_type,
+    dry_run_persists_nothing_and_delete_deletes,
+    strict_field_validation_reaches_the_user,
+    tables_for_built_in_and_custom_resources,
+    yaml_output_round_trips_through_put,
+    paginate_over_real_continue_tokens_and_gzip,
+    watch_sees_real_changes,
+    watch_bookmarks_and_initial_events,
+    until_waits_for_a_concurrent_change_and_until_deleted_for_a_delete,
+    all_contexts_each_get_their_own_answer,
+    bounded_watch_ends_cleanly_and_fail_keeps_stdout_empty,
+);
+
 // ---------------------------------------------------------------------------------------------
 // Discovery and basics
 
@@ -67,18 +86,6 @@ fn discovery_documents_and_version() {
 // Auth
 
 #[test]
-fn tokens_are_authenticated_and_authorised_by_the_server() {
-    let Some(k) = cluster() else { return };
-    suite::tokens_are_authenticated_and_authorised_by_the_server(&k);
-}
-
-#[test]
-fn client_certificate_user() {
-    let Some(k) = cluster() else { return };
-    suite::client_certificate_user(&k);
-}
-
-#[test]
 fn impersonation_allowed_and_refused_by_rbac() {
     let Some(k) = cluster() else { return };
     // system:masters may impersonate anyone.
@@ -98,12 +105,6 @@ fn impersonation_allowed_and_refused_by_rbac() {
         // v1.36's constrained impersonation names the verb it checked first.
         "selfsubjectreviews.authentication.k8s.io is forbidden: User \"kcurl-reader\" cannot impersonate-on:user-info:create resource \"selfsubjectreviews\" in API group \"authentication.k8s.io\" at the cluster scope"
     );
-}
-
-#[test]
-fn exec_plugin_token() {
-    let Some(k) = cluster() else { return };
-    suite::exec_plugin_token(&k);
 }
 
 #[test]
@@ -163,65 +164,11 @@ fn in_cluster_service_account_token_from_token_request() {
 // ---------------------------------------------------------------------------------------------
 // Writes
 
-#[test]
-fn create_from_json_and_yaml() {
-    let Some(k) = cluster() else { return };
-    suite::create_from_json_and_yaml(&k);
-}
-
-#[test]
-fn every_patch_type() {
-    let Some(k) = cluster() else { return };
-    suite::every_patch_type(&k);
-}
-
-#[test]
-fn dry_run_persists_nothing_and_delete_deletes() {
-    let Some(k) = cluster() else { return };
-    suite::dry_run_persists_nothing_and_delete_deletes(&k);
-}
-
-#[test]
-fn strict_field_validation_reaches_the_user() {
-    let Some(k) = cluster() else { return };
-    suite::strict_field_validation_reaches_the_user(&k);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reads
 
-#[test]
-fn tables_for_built_in_and_custom_resources() {
-    let Some(k) = cluster() else { return };
-    suite::tables_for_built_in_and_custom_resources(&k);
-}
-
-#[test]
-fn yaml_output_round_trips_through_put() {
-    let Some(k) = cluster() else { return };
-    suite::yaml_output_round_trips_through_put(&k);
-}
-
-#[test]
-fn paginate_over_real_continue_tokens_and_gzip() {
-    let Some(k) = cluster() else { return };
-    suite::paginate_over_real_continue_tokens_and_gzip(&k);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Streams
-
-#[test]
-fn watch_sees_real_changes() {
-    let Some(k) = cluster() else { return };
-    suite::watch_sees_real_changes(&k);
-}
-
-#[test]
-fn watch_bookmarks_and_initial_events() {
-    let Some(k) = cluster() else { return };
-    suite::watch_bookmarks_and_initial_events(&k);
-}
 
 #[test]
 fn watch_from_a_compacted_resource_version_gets_410() {
@@ -300,20 +247,8 @@ fn watch_from_a_compacted_resource_version_gets_410() {
     }
 }
 
-#[test]
-fn until_waits_for_a_concurrent_change_and_until_deleted_for_a_delete() {
-    let Some(k) = cluster() else { return };
-    suite::until_waits_for_a_concurrent_change_and_until_deleted_for_a_delete(&k);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Many contexts
-
-#[test]
-fn all_contexts_each_get_their_own_answer() {
-    let Some(k) = cluster() else { return };
-    suite::all_contexts_each_get_their_own_answer(&k);
-}
 
 // ---------------------------------------------------------------------------------------------
 // kubectl on the same server: the same bytes and the same objects
@@ -383,9 +318,3 @@ fn same_bytes_and_objects_as_kubectl() {
 
 // ---------------------------------------------------------------------------------------------
 // CI habits, against the real server's answers
-
-#[test]
-fn bounded_watch_ends_cleanly_and_fail_keeps_stdout_empty() {
-    let Some(k) = cluster() else { return };
-    suite::bounded_watch_ends_cleanly_and_fail_keeps_stdout_empty(&k);
-}

@@ -13,6 +13,21 @@ use serde_json::Value;
 
 use super::support::{Demo, Env, Out, assert_no_secret, kcurl, kcurl_std, spawn};
 
+/// One `#[test]` per portable test body named, each calling `suite::NAME` with the server of the
+/// module it is used in (its `cluster()`, which returns `None` when that server is unavailable).
+macro_rules! portable_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let Some(k) = cluster() else { return };
+                suite::$name(&k);
+            }
+        )*
+    };
+}
+pub(crate) use portable_tests;
+
 /// A test's view of one server: a clean HOME, KUBECONFIG pointing at the server's kubeconfig
 /// (contexts: the admin's (current), `nobody` (no rights), `reader` (reads `reader_namespace`
 /// only) and `cert` (a client certificate with every right)), and what differs between servers.
