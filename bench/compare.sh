@@ -15,26 +15,10 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--real-apiserver" ]; then exec bench/real-apiserver.sh; fi
 RUNS=${RUNS:-50}
 
-need=()
-command -v hyperfine >/dev/null || need+=(hyperfine)
-command -v jq >/dev/null || need+=(jq)
-command -v curl >/dev/null || need+=(curl)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  else
-    echo "please install: ${need[*]}" >&2; exit 1
-  fi
-fi
+. bench/lib.sh
 
 cargo build --release --quiet --bin kcurl --example demo_server
 KCURL=$PWD/target/release/kcurl
-KUBECTL=""
-if command -v kubectl >/dev/null; then
-  real=$(readlink -f "$(command -v kubectl)")
-  if [ -x "$(dirname "$real")/kubectl.1.32" ]; then KUBECTL="$(dirname "$real")/kubectl.1.32"; else KUBECTL=$(command -v kubectl); fi
-fi
 
 work=$(mktemp -d)
 server_pid=""
@@ -55,10 +39,6 @@ eval "$CURL $SERVER/version" >/dev/null
 [ -n "$KUBECTL" ] && "$KUBECTL" get --raw /version >/dev/null
 "$KCURL" '/bench/pods?n=10000' >/dev/null
 
-median() { jq -r ".results[$1].median" "$2"; }
-rss_kb() { /usr/bin/time -v bash -c "$1" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p' | sort -n | tail -1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f×", a / b }'; }
-ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
 
 echo "## kcurl benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $("$KCURL" --version)"
 echo

@@ -10,17 +10,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
 N=${N:-5000}
 
-need=()
-command -v hyperfine >/dev/null || need+=(hyperfine)
-command -v jq >/dev/null || need+=(jq)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  else
-    echo "please install: ${need[*]}" >&2; exit 1
-  fi
-fi
+. bench/lib.sh
 command -v go >/dev/null || { echo "the real-apiserver benchmark needs Go on PATH" >&2; exit 1; }
 
 cargo build --release --quiet --bin kcurl
@@ -30,11 +20,6 @@ mkdir -p "$(dirname "$fixture")"
 (cd tests/apiserver && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath \
   -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v1.36.3 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36" \
   -o "$fixture" .)
-KUBECTL=""
-if command -v kubectl >/dev/null; then
-  real=$(readlink -f "$(command -v kubectl)")
-  if [ -x "$(dirname "$real")/kubectl.1.32" ]; then KUBECTL="$(dirname "$real")/kubectl.1.32"; else KUBECTL=$(command -v kubectl); fi
-fi
 
 work=$(mktemp -d)
 server_pid=""
@@ -58,10 +43,6 @@ seq 1 "$N" | xargs -P 4 -I{} "$KCURL" -n bench -c -o json -d \
   '/api/v1/namespaces/{ns}/configmaps' >/dev/null
 LIST=/api/v1/namespaces/bench/configmaps
 
-median() { jq -r ".results[$1].median" "$2"; }
-rss_kb() { /usr/bin/time -v bash -c "$1" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p' | sort -n | tail -1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f×", a / b }'; }
-ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
 
 "$KCURL" /version >/dev/null; eval "$CURL $SERVER/version" >/dev/null
 [ -n "$KUBECTL" ] && "$KUBECTL" get --raw /version >/dev/null
