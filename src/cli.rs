@@ -233,7 +233,7 @@ pub struct Args {
     /// A token on the command line is visible to other local users in the process list: prefer a
     /// kubeconfig (token, tokenFile) for long-lived tokens.
     #[arg(long, value_name = "TOKEN", help_heading = "Connection", value_parser = secret)]
-    pub token: Option<crate::auth::Secret>,
+    pub token: Option<crate::secret::Secret>,
 
     /// CA certificate file (PEM) to trust instead of the kubeconfig's.
     #[arg(long, value_name = "FILE", help_heading = "Connection")]
@@ -664,9 +664,9 @@ fn stray_value_hint(value: &str, argv: &[String]) -> Option<String> {
     None
 }
 
-/// A secret argument: kept in [`crate::auth::Secret`] so `Debug` of [`Args`] never shows it.
-fn secret(s: &str) -> Result<crate::auth::Secret, String> {
-    Ok(crate::auth::Secret::new(s))
+/// A secret argument: kept in [`crate::secret::Secret`] so `Debug` of [`Args`] never shows it.
+fn secret(s: &str) -> Result<crate::secret::Secret, String> {
+    Ok(crate::secret::Secret::new(s))
 }
 
 /// Parse a duration in (possibly fractional) seconds, as curl does: `10`, `0.5`.

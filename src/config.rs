@@ -8,11 +8,15 @@
 
 use std::io::IsTerminal;
 
-use crate::auth::{self, Credentials, Overrides};
-use crate::cli::Args;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::auth::{self, Credentials};
+use crate::diag::display_path;
 use crate::error::{Error, Result};
 use crate::incluster;
-use crate::kubeconfig::{self, Kubeconfig, Selection, Sources, display_path};
+use crate::kubeconfig::{self, Kubeconfig, Selection, Sources};
+use crate::secret::Secret;
 use crate::tls::{Roots, Settings};
 
 /// Where the configuration came from, for messages (and `-v` later).
@@ -42,13 +46,30 @@ pub struct Target {
     pub provenance: Provenance,
 }
 
+/// The command-line flags that choose and override the kubeconfig's cluster and user.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub kubeconfig: Option<PathBuf>,
+    pub cluster: Option<String>,
+    pub user: Option<String>,
+    pub in_cluster: bool,
+    pub service_account_dir: PathBuf,
+    pub server: Option<String>,
+    pub token: Option<Secret>,
+    pub certificate_authority: Option<PathBuf>,
+    pub client_certificate: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub as_user: Option<String>,
+    pub as_groups: Vec<String>,
+    pub as_uid: Option<String>,
+    pub no_cache: bool,
+    pub insecure: bool,
+    /// `--timeout`: also bounds an exec plugin's run.
+    pub timeout: Option<Duration>,
+}
+
 /// Resolve the target from the command line and the kubeconfig files the environment names.
-pub fn resolve(args: &Args, context: Option<&str>) -> Result<Target> {
-    if args.insecure && args.certificate_authority.is_some() {
-        return Err(Error::Usage(
-            "--insecure and --certificate-authority contradict each other; give one".to_string(),
-        ));
-    }
+pub fn resolve(args: &Overrides, context: Option<&str>) -> Result<Target> {
     let getenv = |k: &str| std::env::var(k).ok();
     let sa_dir = &args.service_account_dir;
     if args.in_cluster {
@@ -118,12 +139,12 @@ fn in_cluster_kubeconfig(ic: incluster::InCluster, dir: &std::path::Path) -> Kub
 }
 
 /// Load the kubeconfig files the flags and environment name (for several contexts at once).
-pub fn load_kubeconfig(args: &Args) -> Result<Kubeconfig> {
+pub fn load_kubeconfig(args: &Overrides) -> Result<Kubeconfig> {
     kubeconfig::load(&Sources::from_env(args.kubeconfig.clone()))
 }
 
 /// [`resolve`] against an already loaded kubeconfig.
-pub fn resolve_with(args: &Args, kc: &Kubeconfig, context: Option<&str>) -> Result<Target> {
+pub fn resolve_with(args: &Overrides, kc: &Kubeconfig, context: Option<&str>) -> Result<Target> {
     let selection = Selection {
         context: context.map(str::to_string),
         cluster: args.cluster.clone(),
@@ -205,7 +226,7 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig, context: Option<&str>) -> Resu
         Roots::System
     };
 
-    let overrides = Overrides {
+    let overrides = auth::Overrides {
         token: args.token.clone(),
         client_certificate: args.client_certificate.clone(),
         client_key: args.client_key.clone(),
@@ -235,7 +256,7 @@ pub fn resolve_with(args: &Args, kc: &Kubeconfig, context: Option<&str>) -> Resu
     {
         Some(p) => {
             let field = format!("{}.proxy-url", cluster_place.clone().unwrap_or_default());
-            crate::proxy::validate_proxy_url(&p, &field)?;
+            crate::http::proxy::validate_proxy_url(&p, &field)?;
             Some((p, field))
         }
         None => None,
@@ -290,7 +311,7 @@ fn exec_cluster_info(
 }
 
 /// The exec credential cache: off with --no-cache (or KCURL_NO_CACHE), else the user cache dir.
-fn exec_cache(args: &Args) -> auth::exec::Cache {
+fn exec_cache(args: &Overrides) -> auth::exec::Cache {
     match (args.no_cache, auth::exec::Cache::default_location()) {
         (false, Some(dir)) => auth::exec::Cache::at(dir),
         _ => auth::exec::Cache::disabled(),
@@ -306,7 +327,7 @@ fn normalize_server(s: &str, field: &str) -> Result<String> {
     } else {
         format!("https://{s}")
     };
-    if crate::request::has_userinfo(&with_scheme) {
+    if crate::http::url::has_userinfo(&with_scheme) {
         // The URL is not echoed: it holds a password.
         return Err(Error::Config(format!(
             "{field}: the server URL holds a user name or password (user:password@HOST), which \
@@ -314,7 +335,7 @@ fn normalize_server(s: &str, field: &str) -> Result<String> {
              password, client certificate)"
         )));
     }
-    let with_scheme = crate::request::normalize_origin(&with_scheme)
+    let with_scheme = crate::http::url::normalize_origin(&with_scheme)
         .map_err(|_| Error::Config(format!("{field}: \"{s}\" has an invalid host name")))?;
     let scheme = with_scheme
         .split("://")

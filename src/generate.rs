@@ -97,7 +97,7 @@ pub fn user_names() -> Vec<CompletionCandidate> {
 /// Sorted, de-duplicated names from the kubeconfig the command line being completed would use;
 /// nothing at all when it cannot be read (a completion must never print an error).
 fn candidates(names: impl Fn(&Kubeconfig) -> Vec<String>) -> Vec<CompletionCandidate> {
-    let explicit = kubeconfig_flag(std::env::args_os(), kubeconfig::home_dir());
+    let explicit = kubeconfig_flag(std::env::args_os(), crate::diag::home_dir());
     let Ok(config) = kubeconfig::load(&Sources::from_env(explicit)) else {
         return Vec::new();
     };

@@ -10,9 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::auth::Secret;
+use crate::diag::{display_path, io_reason};
 use crate::error::{Error, Result};
-use crate::kubeconfig::{display_path, io_reason};
+use crate::secret::Secret;
 
 /// Where Kubernetes mounts the service account in every pod.
 pub const DEFAULT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -94,10 +94,10 @@ pub fn load(dir: &Path, getenv: &dyn Fn(&str) -> Option<String>) -> Result<InClu
         },
     };
     // Pasted into request paths: checked as kubectl checks a namespace.
-    crate::exchange::check_namespace(&namespace).map_err(|rule| {
+    crate::kubeconfig::check_namespace(&namespace).map_err(|rule| {
         Error::Config(format!(
             "in-cluster configuration: {origin} \"{}\": invalid namespace: {rule}",
-            crate::output::sanitize(&namespace)
+            crate::diag::sanitize(&namespace)
         ))
     })?;
     Ok(InCluster {

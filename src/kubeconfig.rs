@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::auth::Secret;
+use crate::diag::{display_path, home_dir, io_reason};
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 /// One kubeconfig file as written on disk (`clientcmd/api/v1.Config`).
 #[derive(Debug, Default, Deserialize)]
@@ -191,14 +192,6 @@ impl Sources {
             env: std::env::var_os("KUBECONFIG"),
             home: home_dir(),
         }
-    }
-}
-
-/// The home directory: `$HOME` first (as client-go's `homedir.HomeDir` on Unix), then the OS's.
-pub fn home_dir() -> Option<PathBuf> {
-    match std::env::var_os("HOME") {
-        Some(h) if !h.is_empty() => Some(PathBuf::from(h)),
-        _ => dirs::home_dir(),
     }
 }
 
@@ -588,32 +581,20 @@ fn names<T>(entries: &[Entry<T>]) -> String {
         .join(", ")
 }
 
-/// A path for messages: `~/…` when under the home directory, else as is.
-pub fn display_path(p: &Path) -> String {
-    if let Some(home) = home_dir() {
-        if let Ok(rest) = p.strip_prefix(&home) {
-            if !rest.as_os_str().is_empty() {
-                return format!("~/{}", rest.display());
-            }
-        }
-    }
-    p.display().to_string()
-}
-
-/// An io::Error without the "(os error N)" noise.
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        std::io::ErrorKind::IsADirectory => "is a directory".to_string(),
-        _ => {
-            let s = e.to_string();
-            match s.find(" (os error") {
-                Some(i) => s[..i].to_lowercase(),
-                None => s,
-            }
-        }
-    }
+/// Check a namespace as kubectl does: a DNS-1123 label (apimachinery
+/// `ValidateNamespaceName` → `IsDNS1123Label`). The error is the rule, for messages.
+pub fn check_namespace(ns: &str) -> std::result::Result<(), &'static str> {
+    const RULE: &str = "a namespace must be a lowercase RFC 1123 label: at most 63 characters, \
+                        lower case letters, digits and '-', starting and ending with a letter or \
+                        digit (e.g. 'my-name' or '123-abc')";
+    let b = ns.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-';
+    if ok { Ok(()) } else { Err(RULE) }
 }
 
 #[cfg(test)]

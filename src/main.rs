@@ -25,17 +25,17 @@ fn main() -> ExitCode {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
             let line = kcurl::cli::usage_error_line(&e, &argv);
-            kcurl::output::diag(&format!("kcurl: error: {}", kcurl::output::sanitize(&line)));
+            kcurl::diag::diag(&format!("kcurl: error: {}", kcurl::diag::sanitize(&line)));
             return ExitCode::from(kcurl::error::Error::Usage(String::new()).exit_code());
         }
     };
-    kcurl::output::set_silence(args.silent, args.show_error);
+    kcurl::diag::set_silence(args.silent, args.show_error);
     // A big stack: jq programs parse, run and print deeply nested documents recursively.
     let worker = std::thread::Builder::new()
         .stack_size(kcurl::jq::STACK_SIZE)
         .spawn(move || match args.generate {
             Some(kind) => kcurl::generate::write(kind).map(|()| 0),
-            None => kcurl::run(&args),
+            None => kcurl::plan::Plan::new(&args).and_then(|plan| kcurl::run(&plan)),
         });
     let outcome = match worker.map(|w| w.join()) {
         Ok(Ok(outcome)) => outcome,
@@ -48,11 +48,11 @@ fn main() -> ExitCode {
         // `halt_error`: the program already said what it had to say.
         Err(kcurl::error::Error::Halt(code)) => ExitCode::from(code),
         Err(e) => {
-            let line = format!("kcurl: error: {}", kcurl::output::sanitize(&e.to_string()));
+            let line = format!("kcurl: error: {}", kcurl::diag::sanitize(&e.to_string()));
             // A usage error is the script's own mistake: said even with -s.
             match e {
-                kcurl::error::Error::Usage(_) => kcurl::output::diag(&line),
-                _ => kcurl::output::error(&line),
+                kcurl::error::Error::Usage(_) => kcurl::diag::diag(&line),
+                _ => kcurl::diag::error(&line),
             }
             ExitCode::from(e.exit_code())
         }

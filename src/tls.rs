@@ -28,8 +28,8 @@ use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Either, LazyBuffers, NextTimeout, Transport, TransportAdapter,
 };
 
-use crate::auth::Secret;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 /// Where the trusted CA certificates come from.
 #[derive(Clone, Debug)]
@@ -790,6 +790,13 @@ impl Connector {
     /// When the last connection was established (TCP) and when its TLS handshake finished.
     pub fn timings(&self) -> (Option<Instant>, Option<Instant>) {
         self.timings.lock().map(|t| *t).unwrap_or((None, None))
+    }
+
+    /// Forget the last connection's timings: a request on a reused connection has none.
+    pub fn reset_timings(&self) {
+        if let Ok(mut t) = self.timings.lock() {
+            *t = (None, None);
+        }
     }
 
     fn mark(&self, tls: bool) {

@@ -587,7 +587,8 @@ current-context: x
             "/api",
         ])
         .expect("valid arguments");
-        let target = kcurl::config::resolve_with(&args, &kc, None).expect("resolves");
+        let plan = kcurl::plan::Plan::new(&args).expect("valid plan");
+        let target = kcurl::config::resolve_with(&plan.overrides, &kc, None).expect("resolves");
         for text in [
             format!("{identity:?}"),
             format!("{bearer:?}"),

@@ -28,8 +28,9 @@ use serde_json::Value;
 pub use cache::Cache;
 
 use super::Secret;
+use crate::diag::io_reason;
 use crate::error::{Error, Result};
-use crate::kubeconfig::{Exec, io_reason};
+use crate::kubeconfig::Exec;
 
 const API_V1: &str = "client.authentication.k8s.io/v1";
 const API_V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
@@ -517,7 +518,7 @@ fn bounded_output(
     let too_slow = || {
         format!(
             "did not finish within {} (--timeout)",
-            crate::request::secs(timeout)
+            crate::diag::secs(timeout)
         )
     };
     let out = match rx.recv_timeout(timeout) {

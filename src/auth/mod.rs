@@ -21,17 +21,17 @@
 //! touch the network.
 
 pub mod exec;
-mod secret;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 
-pub use secret::Secret;
+pub use crate::secret::Secret;
 
+use crate::diag::{display_path, io_reason};
 use crate::error::{Error, Result};
-use crate::kubeconfig::{Entry, User, display_path, io_reason};
+use crate::kubeconfig::{Entry, User};
 use crate::tls::ClientIdentity;
 
 /// An HTTP `Authorization` credential.

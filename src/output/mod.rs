@@ -12,11 +12,11 @@ pub mod table;
 pub mod yaml;
 
 use std::io::{self, BufWriter, Read, Write};
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use ureq::http;
 
 use crate::cli::ColorChoice;
+use crate::diag::{error, notice, sanitize, warn};
 use crate::error::{Error, Result, exit_code_for_status};
 
 /// Decide whether to colour: `--color`, stdout being a terminal, `NO_COLOR`, `TERM=dumb`.
@@ -36,21 +36,29 @@ pub fn use_color(
     }
 }
 
+/// The format the user asked for (`-c`, `--raw`, `-o yaml`, `--table`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// JSON re-formatted: pretty (the default) or one value per line (`-c`).
+    Json(json::Layout),
+    /// `--raw`: the body byte for byte.
+    Raw,
+    /// `-o yaml`.
+    Yaml,
+    /// `--table` (`--wide`: every column).
+    Table { wide: bool },
+}
+
 /// How to print the body.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
-    pub raw: bool,
+    pub format: Format,
     pub color: bool,
-    /// Pretty or one value per line (`-c`).
-    pub layout: json::Layout,
-    /// `-o yaml`.
-    pub yaml: bool,
     /// `-i`: status line and headers on stdout first.
     pub include: bool,
-    /// A watch stream: newline-delimited events, ERROR events checked.
+    /// A watch stream (`--watch`, `?watch=1`): newline-delimited events, ERROR events
+    /// checked. Not a format: each event is printed in the chosen one.
     pub watch: bool,
-    /// `--table` (`Some(wide)`).
-    pub table: Option<bool>,
     /// `--max-body-size`: the most of one body (or watch event) held in memory.
     pub max_body: u64,
     /// stdout is a terminal: server text printed unquoted (`--jq` strings, `-i` header values)
@@ -66,66 +74,47 @@ impl Options {
     /// The JSON printer style for these options.
     pub fn style(&self) -> json::Style {
         json::Style {
-            layout: self.layout,
+            layout: self.layout(),
             color: self.color,
             terminal: self.terminal,
         }
     }
-}
 
-/// What `-s` and `-S` leave on stderr: 0 everything, 1 errors only (`-sS`), 2 nothing (`-s`).
-static SILENCE: AtomicU8 = AtomicU8::new(0);
-
-/// Set once, from `-s` and `-S`, before anything is printed (curl's rules: `-S` alone changes
-/// nothing).
-pub fn set_silence(silent: bool, show_error: bool) {
-    let level = match (silent, show_error) {
-        (false, _) => 0,
-        (true, true) => 1,
-        (true, false) => 2,
-    };
-    SILENCE.store(level, Ordering::Relaxed);
-}
-
-/// Write one diagnostic line to stderr, whatever `-s` says (the `-v` trace, usage errors); a
-/// closed stderr is ignored (never a panic).
-pub fn diag(line: &str) {
-    let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{line}");
-}
-
-/// An error line (`kcurl: error: …`, `kcurl: 404 NotFound: …`): silenced by `-s` unless `-S`.
-pub fn error(line: &str) {
-    if SILENCE.load(Ordering::Relaxed) < 2 {
-        diag(line);
-    }
-}
-
-/// A notice (a retry, `Warning:` headers, a summary): silenced by `-s`.
-pub fn notice(line: &str) {
-    if SILENCE.load(Ordering::Relaxed) == 0 {
-        diag(line);
-    }
-}
-
-/// A warning line: `kcurl: warning: …`; silenced by `-s`.
-pub fn warn(msg: &str) {
-    notice(&format!("kcurl: warning: {msg}"));
-}
-
-/// Replace terminal control characters in server- or config-supplied text with visible escapes.
-pub fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
+    /// Pretty, or one value per line (`-c`).
+    pub fn layout(&self) -> json::Layout {
+        match self.format {
+            Format::Json(layout) => layout,
+            _ => json::Layout::Pretty,
         }
     }
-    out
+
+    /// How a body with this content type and status is rendered: the one place the format
+    /// is dispatched. Error bodies are never a table or a watch.
+    fn render(&self, json: bool, success: bool, watch: bool) -> Render {
+        match self.format {
+            Format::Raw => Render::Bytes,
+            _ if !json => Render::Bytes,
+            _ if success && watch => Render::Watch,
+            Format::Table { wide } if success => Render::Table { wide },
+            Format::Yaml => Render::Yaml,
+            Format::Json(_) | Format::Table { .. } => Render::Json,
+        }
+    }
+}
+
+/// What a body becomes on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Render {
+    /// Written through unchanged, flushed as it arrives.
+    Bytes,
+    /// Re-formatted JSON (pretty or `-c`), streamed.
+    Json,
+    /// Every JSON value as a YAML document.
+    Yaml,
+    /// A meta.k8s.io Table as `kubectl get` prints it.
+    Table { wide: bool },
+    /// Newline-delimited watch events, each in the chosen format.
+    Watch,
 }
 
 /// True for `application/json` and `application/*+json` (parameters ignored).
@@ -160,11 +149,11 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
         .headers()
         .get(http::header::LOCATION)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let json = !opts.raw && is_json(content_type.as_deref());
     let watch = opts.watch
         || content_type
             .as_deref()
             .is_some_and(|c| c.to_ascii_lowercase().contains("stream=watch"));
+    let render = opts.render(is_json(content_type.as_deref()), status.is_success(), watch);
 
     // -f: an error response leaves stdout untouched (curl writes no headers either).
     let withhold = opts.fail && !status.is_success();
@@ -199,23 +188,10 @@ pub fn print(resp: &mut http::Response<ureq::Body>, opts: Options, url: &str) ->
         }
         if !withhold {
             let chained = io::Cursor::new(head).chain(reader);
-            write_body(
-                chained,
-                &mut out,
-                json,
-                Options {
-                    table: None,
-                    ..opts
-                },
-                url,
-            )?;
+            write_body(chained, &mut out, render, opts, url)?;
         }
-    } else if json && watch {
-        watch_error = write_watch(reader, &mut out, opts, url)?;
-    } else if json && opts.table.is_some() {
-        write_table(reader, &mut out, opts, url)?;
     } else {
-        write_body(reader, &mut out, json, opts, url)?;
+        watch_error = write_body(reader, &mut out, render, opts, url)?;
     }
     out.flush().map_err(Error::Output)?;
     drop(out);
@@ -237,10 +213,11 @@ pub fn print_filtered(
     resp: &mut http::Response<ureq::Body>,
     opts: Options,
     url: &str,
-    program: &crate::jq::Program,
-    fast: Option<&crate::jqpath::Path>,
-    items: Option<&crate::jqstream::Items>,
+    filter: &crate::jq::Filter,
 ) -> Result<u8> {
+    let program = &filter.program;
+    let fast = filter.path.as_ref();
+    let items = filter.items.as_ref();
     let status = resp.status();
     let content_type = resp
         .headers()
@@ -374,16 +351,14 @@ pub fn print_json_bytes(
             })?;
             filter_and_print(p, value, &mut out, opts)?;
         }
-        None => write_body(
-            body,
-            &mut out,
-            true,
-            Options {
-                table: None,
-                ..opts
-            },
-            "",
-        )?,
+        None => {
+            // Held in memory already: JSON or YAML, never a table or raw bytes.
+            let render = match opts.format {
+                Format::Yaml => Render::Yaml,
+                _ => Render::Json,
+            };
+            write_body(body, &mut out, render, opts, "")?;
+        }
     }
     out.flush().map_err(Error::Output)
 }
@@ -425,14 +400,32 @@ fn write_head<W: Write>(
     out.flush()
 }
 
+/// Write a body as `render` says; for a watch, the status and message of an ERROR event
+/// carrying a Status, if one came.
 fn write_body<R: Read, W: Write>(
     reader: R,
     out: &mut W,
-    json: bool,
+    render: Render,
+    opts: Options,
+    url: &str,
+) -> Result<Option<(u16, String)>> {
+    match render {
+        Render::Bytes => copy_through(reader, out, url).map(|()| None),
+        Render::Json => write_json(reader, out, opts, url).map(|()| None),
+        Render::Yaml => write_yaml_body(reader, out, opts, url).map(|()| None),
+        Render::Table { wide } => write_table(reader, out, wide, opts, url).map(|()| None),
+        Render::Watch => write_watch(reader, out, opts, url),
+    }
+}
+
+/// Every JSON value of the body as a YAML document.
+fn write_yaml_body<R: Read, W: Write>(
+    reader: R,
+    out: &mut W,
     opts: Options,
     url: &str,
 ) -> Result<()> {
-    if json && opts.yaml {
+    {
         let mut all = Vec::new();
         if let Err(e) =
             crate::limit::read_to_end(reader, &mut all, opts.max_body, "the body -o yaml reads")
@@ -444,9 +437,13 @@ fn write_body<R: Read, W: Write>(
             let _ = out.flush();
             return Err(read_error(&e, url));
         }
-        return write_yaml_values(&all, out);
+        write_yaml_values(&all, out)
     }
-    if json {
+}
+
+/// JSON re-formatted as it streams in; a body that stops being JSON is written unchanged.
+fn write_json<R: Read, W: Write>(reader: R, out: &mut W, opts: Options, url: &str) -> Result<()> {
+    {
         match json::reformat(reader, out, opts.style()) {
             Ok(json::Outcome::Complete { .. }) => Ok(()),
             Ok(json::Outcome::Invalid(inv)) => {
@@ -460,8 +457,6 @@ fn write_body<R: Read, W: Write>(
                 Err(read_error(&e, url))
             }
         }
-    } else {
-        copy_through(reader, out, url)
     }
 }
 
@@ -545,7 +540,7 @@ fn write_watch<R: Read, W: Write>(
         if error.is_none() {
             error = watch_error_of(&line);
         }
-        if opts.yaml {
+        if opts.format == Format::Yaml {
             let mut doc = Vec::new();
             match yaml::write_document(&line, &mut doc) {
                 Some(result) => {
@@ -602,7 +597,13 @@ fn watch_error_of(line: &[u8]) -> Option<(u16, String)> {
 }
 
 /// `--table`: a meta.k8s.io Table rendered like `kubectl get`; anything else printed as JSON.
-fn write_table<R: Read, W: Write>(reader: R, out: &mut W, opts: Options, url: &str) -> Result<()> {
+fn write_table<R: Read, W: Write>(
+    reader: R,
+    out: &mut W,
+    wide: bool,
+    opts: Options,
+    url: &str,
+) -> Result<()> {
     let mut all = Vec::new();
     if let Err(e) =
         crate::limit::read_to_end(reader, &mut all, opts.max_body, "the table --table reads")
@@ -614,7 +615,6 @@ fn write_table<R: Read, W: Write>(reader: R, out: &mut W, opts: Options, url: &s
         let _ = out.flush();
         return Err(read_error(&e, url));
     }
-    let wide = opts.table.unwrap_or(false);
     let rendered = serde_json::from_slice::<serde_json::Value>(&all)
         .ok()
         .and_then(|v| table::render(&v, wide));
@@ -629,16 +629,7 @@ fn write_table<R: Read, W: Write>(reader: R, out: &mut W, opts: Options, url: &s
         }
         None => {
             warn("the server did not return a Table for this request; printing the response as is");
-            write_body(
-                &all[..],
-                out,
-                true,
-                Options {
-                    table: None,
-                    ..opts
-                },
-                url,
-            )
+            write_json(&all[..], out, opts, url)
         }
     }
 }

@@ -34,7 +34,7 @@ pub fn render(table: &Value, wide: bool) -> Option<String> {
             .iter()
             .map(|&i| {
                 // Titles come from the server like cells: escaped the same way.
-                crate::output::sanitize(
+                crate::diag::sanitize(
                     &defs[i]
                         .get("name")
                         .and_then(Value::as_str)
@@ -69,7 +69,7 @@ fn cell(v: &Value) -> String {
         Value::Number(n) => n.to_string(),
         other => other.to_string(),
     };
-    crate::output::sanitize(&text)
+    crate::diag::sanitize(&text)
 }
 
 /// Go's `tabwriter.NewWriter(out, 6, 4, 3, ' ', 0)` as kubectl uses it: every column but the

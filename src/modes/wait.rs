@@ -11,55 +11,48 @@
 
 use std::time::{Duration, Instant};
 
+use crate::diag::{sanitize, secs, shorten};
 use crate::error::{Error, Result, exit_code_for_status};
-use crate::exchange::{Exchange, Timings};
+use crate::http::{Client, Timings};
 use crate::jq::Program;
-use crate::output::{self, sanitize};
-use crate::request::secs;
+use crate::output;
+use crate::plan::Condition;
 
 /// How long `--until` waits without `--timeout` (kubectl wait's default).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What is waited for.
-pub enum Condition<'p> {
-    /// `--until EXPR` (the source text, for messages).
-    Truthy(&'p Program, &'p str),
-    /// `--until-deleted`.
-    Deleted,
-}
-
 /// Poll until the condition holds or the deadline passes.
 pub fn run(
-    ex: &mut Exchange,
-    condition: Condition,
+    client: &mut Client,
+    condition: &Condition,
     interval: Duration,
     timeout: Option<Duration>,
     opts: output::Options,
     program: Option<&Program>,
 ) -> Result<u8> {
-    if ex.spec.method != ureq::http::Method::GET {
-        return Err(Error::Usage(format!(
-            "--until and --until-deleted poll with GET, not -X {}",
-            ex.spec.method
-        )));
-    }
     let limit = timeout.unwrap_or(DEFAULT_TIMEOUT);
     let started = Instant::now();
     let deadline = started + limit;
-    ex.deadline = Some(deadline);
+    client.deadline = Some(deadline);
     let mut last = String::from("no response yet");
     loop {
         let mut timings = Timings::default();
-        let url = ex.url.clone();
-        match ex.send_retrying(&url, &mut timings) {
+        let url = client.url.clone();
+        match client.send(&url, &mut timings) {
             Ok(mut response) => {
                 let status = response.status().as_u16();
-                match (&condition, status) {
+                match (condition, status) {
                     (Condition::Deleted, 404) => return Ok(0),
-                    (Condition::Truthy(..), 404) => last = "404 (not found yet)".to_string(),
+                    (Condition::Truthy(..), 404) => {
+                        last = "404 (not found yet)".to_string();
+                        drain(&mut response);
+                    }
                     // Throttling and server errors that outlived the retries are transient
                     // while waiting: keep polling until the deadline, as kubectl wait does.
-                    (_, 429 | 500..=599) => last = format!("{status} (server busy or failing)"),
+                    (_, 429 | 500..=599) => {
+                        last = format!("{status} (server busy or failing)");
+                        drain(&mut response);
+                    }
                     (_, 200..=299) => {
                         let mut body = Vec::new();
                         let read = crate::limit::read_to_end(
@@ -75,7 +68,7 @@ pub fn run(
                         }
                         // A read cut short by the deadline is "not yet", not a failure.
                         if read.is_ok() {
-                            if let Condition::Truthy(p, _) = &condition {
+                            if let Condition::Truthy(p, _) = condition {
                                 let value: serde_json::Value = serde_json::from_slice(&body)
                                     .map_err(|e| {
                                         Error::Config(format!(
@@ -104,6 +97,7 @@ pub fn run(
             Err(Error::Connect(_)) if Instant::now() >= deadline => {}
             Err(e) => return Err(e),
         }
+        client.trace_timings(&timings);
         let now = Instant::now();
         if now >= deadline {
             break;
@@ -119,16 +113,16 @@ pub fn run(
     };
     Err(Error::Unmet(format!(
         "{}: {what} within {} (last value: {})",
-        ex.url.display(),
+        client.url.display(),
         secs(limit),
         sanitize(&shorten(&last, 200))
     )))
 }
 
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let cut: String = s.chars().take(max).collect();
-    format!("{cut}…")
+/// Read and drop a small body the wait does not need, so the connection can serve the next
+/// poll (ureq reuses a connection only after its response was read to the end).
+fn drain(response: &mut ureq::http::Response<ureq::Body>) {
+    use std::io::Read;
+    let mut reader = response.body_mut().as_reader().take(64 * 1024);
+    let _ = std::io::copy(&mut reader, &mut std::io::sink());
 }

@@ -14,23 +14,20 @@
 //! stdout, only their summary line.
 
 use std::io::{self, Write};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::cli::Args;
 use crate::config;
+use crate::diag::{notice, sanitize};
 use crate::error::{Error, Result, exit_code_for_status};
-use crate::exchange::{Exchange, Spec, Timings};
-use crate::output::{self, json, sanitize};
+use crate::http::{Client, Net, Request, Timings};
+use crate::kubeconfig::Kubeconfig;
+use crate::output::{self, json};
+use crate::plan::{Contexts, Plan};
 
 /// How many contexts are asked at the same time.
 pub const PARALLEL: usize = 8;
-
-/// True when the flags ask for more than one context (or a glob, or all of them).
-pub fn requested(args: &Args) -> bool {
-    args.all_contexts || args.context.len() > 1 || args.context.iter().any(|c| is_glob(c))
-}
 
 fn is_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
@@ -119,17 +116,20 @@ fn class(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
 }
 
 /// The contexts to ask, in kubeconfig order, de-duplicated.
-fn select(args: &Args, names: &[String]) -> Result<Vec<String>> {
-    if args.all_contexts {
-        if names.is_empty() {
-            return Err(Error::Config(
-                "--all-contexts: the kubeconfig defines no contexts".into(),
-            ));
+fn select(contexts: &Contexts, names: &[String]) -> Result<Vec<String>> {
+    let patterns = match contexts {
+        Contexts::Patterns(p) => p,
+        Contexts::All => {
+            if names.is_empty() {
+                return Err(Error::Config(
+                    "--all-contexts: the kubeconfig defines no contexts".into(),
+                ));
+            }
+            return Ok(names.to_vec());
         }
-        return Ok(names.to_vec());
-    }
+    };
     let mut out: Vec<String> = Vec::new();
-    for pattern in &args.context {
+    for pattern in patterns {
         let matches: Vec<&String> = if is_glob(pattern) {
             names.iter().filter(|n| glob_match(pattern, n)).collect()
         } else {
@@ -162,97 +162,81 @@ struct Outcome {
 }
 
 /// Send the request to every selected context and print the results in order.
-pub fn run(args: &Args, spec: &Spec, program: Option<&crate::jq::Program>) -> Result<u8> {
-    if args.watch || args.table || args.include {
-        return Err(Error::Usage(
-            "--watch, --table and --include work with one context at a time".to_string(),
-        ));
-    }
-    if spec.is_streamed() {
-        return Err(Error::Usage(format!(
-            "a body from stdin larger than {} MiB is streamed once and cannot go to several contexts",
-            crate::request::STDIN_BUFFER >> 20
-        )));
-    }
-    let kc = config::load_kubeconfig(args)?;
+///
+/// Workers (at most [`PARALLEL`]) take the next context from a shared counter and send what
+/// it gave down a channel; this thread prints each result as soon as every earlier context's
+/// is printed.
+pub fn run(plan: &Plan, contexts: &Contexts) -> Result<u8> {
+    let kc = config::load_kubeconfig(&plan.overrides)?;
     let names: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
-    let contexts = select(args, &names)?;
-
-    let results: Vec<Mutex<Option<Outcome>>> = contexts.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let ready = std::sync::Condvar::new();
-    let done = Mutex::new(0usize);
+    let contexts = select(contexts, &names)?;
     let style = json::Style {
-        layout: if args.compact {
-            json::Layout::Compact
-        } else {
-            json::Layout::Pretty
-        },
-        color: crate::output_options(args).color,
+        layout: plan.format.layout(),
+        color: plan.format.color,
         terminal: false,
     };
+    let program = plan.jq.as_ref().map(|f| &f.program);
+    let next = AtomicUsize::new(0);
     let mut worst = 0u8;
-    let stdout = io::stdout();
     std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
         for _ in 0..PARALLEL.min(contexts.len()) {
-            scope.spawn(|| {
+            let tx = tx.clone();
+            let (next, contexts, kc) = (&next, &contexts, &kc);
+            let (request, net, overrides) = (&plan.request, plan.net, &plan.overrides);
+            scope.spawn(move || {
                 loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(name) = contexts.get(i) else { return };
                     let started = Instant::now();
-                    let result = ask(args, spec, &kc, name);
+                    let result = ask(request, net, overrides, kc, name);
                     let outcome = Outcome {
                         context: name.clone(),
                         result,
                         took: started.elapsed(),
                     };
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(outcome);
+                    // The printer is gone only after a write failed: stop asking.
+                    if tx.send((i, outcome)).is_err() {
+                        return;
                     }
-                    if let Ok(mut d) = done.lock() {
-                        *d += 1;
-                    }
-                    ready.notify_all();
                 }
             });
         }
-        // Print in context order as soon as each result is there.
+        drop(tx);
+        // Results arrive in any order; print them in context order.
+        let mut waiting: Vec<Option<Outcome>> = contexts.iter().map(|_| None).collect();
+        let mut printed = 0;
+        let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
-        for slot in &results {
-            let outcome = loop {
-                let taken = slot.lock().ok().and_then(|mut s| s.take());
-                if let Some(o) = taken {
-                    break o;
-                }
-                let guard = done
-                    .lock()
-                    .map_err(|_| Error::Config("internal: lock".into()))?;
-                let _unused = ready
-                    .wait_timeout(guard, Duration::from_millis(50))
-                    .map_err(|_| Error::Config("internal: lock".into()))?;
-            };
-            let code = match program {
-                Some(p) => report_filtered(&outcome, p, &mut out)?,
-                None => report(&outcome, &mut out, style, args.fail)?,
-            };
-            worst = worse(worst, code);
+        for (i, outcome) in rx {
+            waiting[i] = Some(outcome);
+            while let Some(outcome) = waiting.get_mut(printed).and_then(Option::take) {
+                let code = match program {
+                    Some(p) => report_filtered(&outcome, p, &mut out)?,
+                    None => report(&outcome, &mut out, style, plan.format.fail)?,
+                };
+                worst = worse(worst, code);
+                printed += 1;
+            }
         }
         out.flush().map_err(Error::Output)
     })?;
     Ok(worst)
 }
 
-/// One context: resolve, send, read the whole body.
+/// One context: resolve, send (retrying as for one context), read the whole body.
 fn ask(
-    args: &Args,
-    spec: &Spec,
-    kc: &crate::kubeconfig::Kubeconfig,
+    request: &Request,
+    net: Net,
+    overrides: &config::Overrides,
+    kc: &Kubeconfig,
     name: &str,
 ) -> std::result::Result<(u16, Vec<u8>, bool), Error> {
-    let target = config::resolve_with(args, kc, Some(name))?;
-    let exchange = Exchange::new(args, spec, target, Some(name))?;
+    let target = config::resolve_with(overrides, kc, Some(name))?;
+    let mut client = Client::new(request, net, target, Some(name))?;
     let mut timings = Timings::default();
-    let mut response = exchange.send(&exchange.url, &mut timings)?;
+    let url = client.url.clone();
+    let mut response = client.send(&url, &mut timings)?;
     let status = response.status().as_u16();
     let is_json = output::is_json(
         response
@@ -264,17 +248,17 @@ fn ask(
     crate::limit::read_to_end(
         response.body_mut().as_reader(),
         &mut body,
-        args.max_body_size,
+        client.max_body(),
         "the body of one context's response",
     )
     .map_err(|e| match crate::limit::Exceeded::in_io(&e) {
-        Some(x) => x.to_error(&exchange.url.display()),
+        Some(x) => x.to_error(&url.display()),
         None => Error::Connect(format!(
             "{}: the response body was cut off: {e}",
-            exchange.url.display()
+            url.display()
         )),
     })?;
-    exchange.trace_timings(&timings);
+    client.trace_timings(&timings);
     Ok((status, body, is_json))
 }
 
@@ -320,7 +304,7 @@ fn report<W: Write>(o: &Outcome, out: &mut W, style: json::Style, fail: bool) ->
         Err(json::PrintError::Write(e)) => return Err(Error::Output(e)),
         Err(json::PrintError::Read(e)) => return Err(Error::Output(e)),
     }
-    output::notice(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
+    notice(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
     Ok(code)
 }
 
@@ -379,7 +363,7 @@ fn report_filtered<W: Write>(o: &Outcome, program: &crate::jq::Program, out: &mu
     };
     // Flushed before the summary, so a terminal shows each context's lines then its summary.
     out.flush().map_err(Error::Output)?;
-    output::notice(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
+    notice(&format!("{}\t{summary}\t{ms}", sanitize(&o.context)));
     Ok(code)
 }
 

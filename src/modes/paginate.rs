@@ -1,6 +1,6 @@
 //! `--paginate`: follow `metadata.continue` across pages until the list is complete.
 //!
-//! Each page is fetched (with `limit`, added by `exchange::Spec`), parsed, and its items printed
+//! Each page is fetched (with `limit`, added by `plan`) over the one [`Client`], parsed, and its items printed
 //! before the next page is asked for, so memory is bounded by one page. The output is one list
 //! object as if the server had answered in one page (kind, apiVersion, the first page's
 //! metadata without `continue` and `remainingItemCount`, the items of every page), streamed
@@ -18,11 +18,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::cli::PaginateMode;
+use crate::diag::{error, notice};
 use crate::error::{Error, Result, exit_code_for_status};
-use crate::exchange::{Exchange, Timings, encode_component};
+use crate::http::{Client, Timings};
 use crate::jq::Program;
 use crate::output::{self, json};
-use crate::request::Url;
 
 /// One page of a list, items kept as raw JSON.
 #[derive(Deserialize)]
@@ -51,7 +51,7 @@ struct Uid {
 
 /// What fetching a page gave.
 enum Fetched {
-    Page(Page, Option<serde_json::Value>),
+    Page(Page),
     /// A non-2xx answer, already printed; its exit code, and whether it was a 410.
     Failed(u8, bool),
 }
@@ -68,24 +68,18 @@ enum Sink<'p> {
 
 /// Run a paginated list request.
 pub fn run(
-    ex: &Exchange,
+    client: &mut Client,
     opts: output::Options,
     mode: PaginateMode,
     program: Option<&Program>,
 ) -> Result<u8> {
-    if ex.spec.method != ureq::http::Method::GET {
-        return Err(Error::Usage(format!(
-            "--paginate follows list pages with GET, not -X {}",
-            ex.spec.method
-        )));
-    }
-    let sink = match (program, opts.layout) {
+    let sink = match (program, opts.layout()) {
         (Some(p), _) => Sink::Jq(p),
         (None, json::Layout::Compact) => Sink::Lines,
         (None, json::Layout::Pretty) => Sink::List,
     };
     let mut state = State {
-        ex,
+        client,
         opts,
         mode,
         page: 0,
@@ -94,7 +88,7 @@ pub fn run(
     };
     match sink {
         Sink::List => state.as_list(),
-        Sink::Lines => state.each_page(|page, _, out, st| {
+        Sink::Lines => state.each_page(|page, out, st| {
             for item in page.items.iter().flatten() {
                 if st.first_time(item) {
                     json::reformat(item.get().as_bytes(), out, st.opts.style())
@@ -103,13 +97,8 @@ pub fn run(
             }
             Ok(())
         }),
-        Sink::Jq(p) => state.each_page(|page, value, out, st| {
-            let value = match value {
-                Some(v) => v,
-                None => serde_json::to_value(page_value(&page))
-                    .map_err(|e| Error::Config(format!("--paginate: {e}")))?,
-            };
-            output::filter_and_print(p, value, out, st.opts)
+        Sink::Jq(p) => state.each_page(|page, out, st| {
+            output::filter_and_print(p, page_value(&page), out, st.opts)
         }),
     }
 }
@@ -136,7 +125,7 @@ fn print_error(e: json::PrintError) -> Error {
 }
 
 struct State<'a, 'b> {
-    ex: &'a Exchange<'b>,
+    client: &'a mut Client<'b>,
     opts: output::Options,
     mode: PaginateMode,
     page: usize,
@@ -162,14 +151,15 @@ impl State<'_, '_> {
     }
 
     /// Fetch one page; `token` is the continue token (None for the first page, or a restart).
-    fn fetch(&mut self, token: Option<&str>, want_value: bool) -> Result<Fetched> {
+    fn fetch(&mut self, token: Option<&str>) -> Result<Fetched> {
         let url = match token {
-            Some(t) => page_url(&self.ex.url, t)?,
-            None if self.restarted => full_list_url(&self.ex.url)?,
-            None => self.ex.url.clone(),
+            Some(t) => self.client.url.with_param("continue", t)?,
+            // The list URL without `limit` and `continue`: one full list (restart mode).
+            None if self.restarted => self.client.url.without_params(&["limit", "continue"])?,
+            None => self.client.url.clone(),
         };
         let mut timings = Timings::default();
-        let mut response = self.ex.send_retrying(&url, &mut timings)?;
+        let mut response = self.client.send(&url, &mut timings)?;
         let status = response.status();
         if !status.is_success() && self.page > 0 {
             // Items are already on stdout (an open list, or lines): the Status would break
@@ -182,7 +172,7 @@ impl State<'_, '_> {
                 .read_to_end(&mut head);
             let expired = status.as_u16() == 410;
             if !(expired && self.mode == PaginateMode::Restart && !self.restarted) {
-                output::error(&format!("kcurl: {}", output::summary(status, &head, None)));
+                error(&format!("kcurl: {}", output::summary(status, &head, None)));
             }
             return Ok(Fetched::Failed(
                 exit_code_for_status(status.as_u16()),
@@ -190,14 +180,7 @@ impl State<'_, '_> {
             ));
         }
         if !status.is_success() {
-            let code = output::print(
-                &mut response,
-                output::Options {
-                    table: None,
-                    ..self.opts
-                },
-                &url.display(),
-            )?;
+            let code = output::print(&mut response, self.opts, &url.display())?;
             return Ok(Fetched::Failed(
                 code.max(exit_code_for_status(status.as_u16())),
                 status.as_u16() == 410,
@@ -229,20 +212,16 @@ impl State<'_, '_> {
                     .map_or("an object".to_string(), |k| format!("a {k}"))
             )));
         }
-        let value = if want_value {
-            serde_json::from_slice(&body).ok()
-        } else {
-            None
-        };
+        self.client.trace_timings(&timings);
         self.page += 1;
-        Ok(Fetched::Page(page, value))
+        Ok(Fetched::Page(page))
     }
 
     /// Handle a failed page: a 410 after the first page restarts (restart mode) or explains.
     fn failed(&mut self, code: u8, expired: bool) -> Result<Option<u8>> {
         if expired && self.page > 0 {
             if self.mode == PaginateMode::Restart && !self.restarted {
-                output::notice(&format!(
+                notice(&format!(
                     "kcurl: the continue token expired after {} page(s); continuing with a full list \
                      (--paginate=restart), skipping items already printed",
                     self.page
@@ -250,7 +229,7 @@ impl State<'_, '_> {
                 self.restarted = true;
                 return Ok(None);
             }
-            output::error(&format!(
+            error(&format!(
                 "kcurl: the continue token expired after {} page(s) (410 Expired): the list changed \
                  too much while paging; run again, or use --paginate=restart",
                 self.page
@@ -262,14 +241,13 @@ impl State<'_, '_> {
     /// `-c` and `--jq`: print each page as it comes.
     fn each_page(
         &mut self,
-        mut emit: impl FnMut(Page, Option<serde_json::Value>, &mut dyn Write, &mut Self) -> Result<()>,
+        mut emit: impl FnMut(Page, &mut dyn Write, &mut Self) -> Result<()>,
     ) -> Result<u8> {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-        let want_value = false;
         let mut token: Option<String> = None;
         loop {
-            match self.fetch(token.as_deref(), want_value)? {
+            match self.fetch(token.as_deref())? {
                 Fetched::Failed(code, expired) => match self.failed(code, expired)? {
                     Some(code) => {
                         out.flush().map_err(Error::Output)?;
@@ -277,9 +255,9 @@ impl State<'_, '_> {
                     }
                     None => token = None,
                 },
-                Fetched::Page(mut page, value) => {
+                Fetched::Page(mut page) => {
                     let next = continue_token(&mut page);
-                    emit(page, value, &mut out, self)?;
+                    emit(page, &mut out, self)?;
                     out.flush().map_err(Error::Output)?;
                     match next {
                         Some(t) if !self.restarted => token = Some(t),
@@ -344,9 +322,9 @@ impl ListReader<'_, '_, '_> {
         if matches!(self.phase, Phase::Done) {
             return false;
         }
-        let fetched = self.state.fetch(self.token.as_deref(), false);
+        let fetched = self.state.fetch(self.token.as_deref());
         let (mut page, first_item) = match fetched {
-            Ok(Fetched::Page(page, _)) => {
+            Ok(Fetched::Page(page)) => {
                 let first = match self.phase {
                     Phase::Items { first } => first,
                     _ => true,
@@ -444,48 +422,4 @@ fn continue_token(page: &mut Page) -> Option<String> {
         .remove("continue")
         .and_then(|v| v.as_str().map(str::to_string))
         .filter(|t| !t.is_empty())
-}
-
-/// The page URL: the list URL plus `continue=<token>`.
-fn page_url(base: &Url, token: &str) -> Result<Url> {
-    let b = base.display();
-    let sep = if b.contains('?') { "&" } else { "?" };
-    with_url(
-        base,
-        format!("{b}{sep}continue={}", encode_component(token)),
-    )
-}
-
-/// The list URL without `limit` and `continue`: one full list (restart mode).
-fn full_list_url(base: &Url) -> Result<Url> {
-    let b = base.display();
-    let url = match b.split_once('?') {
-        Some((path, query)) => {
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|kv| {
-                    let k = kv.split('=').next().unwrap_or("");
-                    k != "limit" && k != "continue"
-                })
-                .collect();
-            if kept.is_empty() {
-                path.to_string()
-            } else {
-                format!("{path}?{}", kept.join("&"))
-            }
-        }
-        None => b,
-    };
-    with_url(base, url)
-}
-
-/// `text` as a URL with the same origin status as `base`.
-fn with_url(base: &Url, text: String) -> Result<Url> {
-    let uri = text
-        .parse()
-        .map_err(|e| Error::Config(format!("--paginate: cannot build the page URL {text}: {e}")))?;
-    Ok(Url {
-        uri,
-        same_origin: base.same_origin,
-    })
 }

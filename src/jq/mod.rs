@@ -32,6 +32,9 @@
 //! Documents nested deeper than [`MAX_DEPTH`] levels are refused rather than overflowing the
 //! stack (the binary runs on a [`STACK_SIZE`] thread).
 
+pub mod path;
+pub mod stream;
+
 use std::io::{self, Write};
 
 use jaq_core::compile::Undefined;
@@ -42,6 +45,25 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::output::json::{PrintError, Style, reformat};
+
+/// `--jq`: the compiled program and its fast paths (a plain path scanned without building a
+/// tree; a list program run item by item).
+pub struct Filter {
+    pub program: Program,
+    pub path: Option<path::Path>,
+    pub items: Option<stream::Items>,
+}
+
+impl Filter {
+    /// Compile `source` (given with `flag`, for messages).
+    pub fn compile(source: &str, flag: &str) -> Result<Filter> {
+        Ok(Filter {
+            program: Program::compile(source, flag)?,
+            path: path::Path::parse(source),
+            items: stream::Items::parse(source, flag),
+        })
+    }
+}
 
 /// Deepest nesting of arrays and objects converted between serde_json and jaq.
 /// Responses nested deeper are refused before parsing (jq 1.7 handles 10,000 levels); the
@@ -410,7 +432,7 @@ pub fn print_results<W: Write>(values: &[Value], out: &mut W, style: Style) -> i
     for value in values {
         match value {
             Value::String(s) if style.terminal => {
-                buf.extend_from_slice(crate::output::sanitize(s).as_bytes());
+                buf.extend_from_slice(crate::diag::sanitize(s).as_bytes());
                 buf.push(b'\n');
             }
             Value::String(s) => {
@@ -446,7 +468,7 @@ pub fn print_vals<W: Write + ?Sized>(values: &[Val], out: &mut W, style: Style) 
         match value {
             Val::TStr(b) | Val::BStr(b) if style.terminal => {
                 let text = String::from_utf8_lossy(b);
-                buf.extend_from_slice(crate::output::sanitize(&text).as_bytes());
+                buf.extend_from_slice(crate::diag::sanitize(&text).as_bytes());
                 buf.push(b'\n');
             }
             Val::TStr(b) | Val::BStr(b) => {

@@ -269,7 +269,7 @@ pub fn redact_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    if !crate::request::has_userinfo(url) {
+    if !crate::http::url::has_userinfo(url) {
         return url.to_string();
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());

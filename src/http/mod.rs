@@ -1,0 +1,80 @@
+//! HTTP: the request as planned ([`Request`]), its URL ([`url`]), body and headers ([`body`]),
+//! one [`client::Client`] per target that sends it (the connection reused, retries, the 401
+//! refresh), the pure retry policy ([`retry`]), proxy choice ([`proxy`]) and `-v` lines
+//! ([`trace`]).
+//!
+//! An HTTP error status is a response, not an error: every response the server sends comes
+//! back (redirects are never followed, so credentials cannot reach another host); only
+//! transport failures become errors. Never prints a body and never imports `output`.
+
+pub mod body;
+pub mod client;
+pub mod proxy;
+pub mod retry;
+pub mod trace;
+pub mod url;
+
+use std::time::Duration;
+
+use ureq::http::{HeaderName, HeaderValue, Method};
+
+pub use client::{Client, Timings};
+pub use url::ApiUrl;
+
+/// The request as given on the command line, before any cluster is chosen: the same for
+/// every context.
+#[derive(Debug)]
+pub struct Request {
+    /// The path or URL, with `{namespace}`/`{ns}` placeholders, as given.
+    pub target: String,
+    /// `-n`.
+    pub namespace: Option<String>,
+    pub method: Method,
+    pub user_headers: Vec<(HeaderName, Option<HeaderValue>)>,
+    pub body: body::Body,
+    /// The Content-Type kcurl sends with a body, unless the user gave one.
+    pub content_type: &'static str,
+    /// Query parameters to add (`-P`, `watch`, `dryRun`, `fieldManager`), unencoded.
+    pub params: Vec<(String, String)>,
+    /// An Accept header replacing the default (`--table`).
+    pub accept: Option<&'static str>,
+    /// A watch that kcurl asked the server to end (`timeoutSeconds` from `--timeout`): the
+    /// client-side limit waits [`WATCH_GRACE`] longer, so the server's clean end comes first.
+    pub server_ends_watch: bool,
+}
+
+impl Request {
+    /// True when the body is a large stdin stream that can be sent only once.
+    pub fn is_streamed(&self) -> bool {
+        self.body.is_streamed()
+    }
+
+    /// True when `-H` gives an Authorization header (`with_value`: a non-empty one).
+    pub fn user_authorization(&self, with_value: bool) -> bool {
+        self.user_headers
+            .iter()
+            .any(|(n, v)| n == ureq::http::header::AUTHORIZATION && (v.is_some() || !with_value))
+    }
+}
+
+/// Network behaviour: timeouts, retries, tracing, limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Net {
+    /// `-v`.
+    pub verbose: bool,
+    pub connect_timeout: Duration,
+    /// `--timeout`.
+    pub timeout: Option<Duration>,
+    /// `--retry`.
+    pub retries: Option<u32>,
+    /// `--retry-max-time`.
+    pub retry_max_time: Option<Duration>,
+    /// `--max-body-size`.
+    pub max_body: u64,
+}
+
+/// How much longer than `--timeout` kcurl waits for a watch the server was asked to end.
+pub const WATCH_GRACE: Duration = Duration::from_secs(5);
+
+/// The Accept header kcurl sends for `--table`.
+pub const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json";
