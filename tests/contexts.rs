@@ -453,3 +453,50 @@ fn fail_leaves_the_body_out_of_a_failed_context_s_object() {
              {\"context\":\"prod-b\",\"status\":404}\n",
         );
 }
+
+#[test]
+fn retry_applies_to_every_context() {
+    let (pki, env) = (Pki::new(), Env::new());
+    // Each server fails its first request with a 503 without Retry-After: retried only with
+    // --retry.
+    let flaky = |name: &'static str| {
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        ServerBuilder::new(&pki)
+            .handler(
+                move |_| match seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                    0 => status_reply(503, "ServiceUnavailable", "starting"),
+                    _ => Reply::json(200, format!(r#"{{"server":"{name}"}}"#)),
+                },
+            )
+            .start()
+    };
+    let (a, b) = (flaky("a"), flaky("b"));
+    let dead = dead_port();
+    config(&env, &pki, &a, &b, dead);
+    let out = run(kcurl(&env).args(["--all-contexts", "--retry", "2", "-c", "/api"]));
+    assert_eq!(out.code, Some(6), "{out:?}");
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{{\"context\":\"prod-a\",\"status\":200,\"body\":{{\"server\":\"a\"}}}}\n\
+             {{\"context\":\"dev-down\",\"status\":null,\"error\":\"https://127.0.0.1:{dead}/api: \
+             connection refused by 127.0.0.1:{dead}; is the API server running there (right \
+             host and port)?\"}}\n\
+             {{\"context\":\"prod-b\",\"status\":200,\"body\":{{\"server\":\"b\"}}}}\n"
+        )
+    );
+    // Every context retried (the dead one on its refused connections), each line labelled.
+    let retries = |context: &str| {
+        out.stderr
+            .lines()
+            .filter(|l| {
+                l.starts_with(&format!("kcurl: [{context}] ")) && l.contains(": retrying in ")
+            })
+            .count()
+    };
+    assert_eq!(retries("prod-a"), 1, "{}", out.stderr);
+    assert_eq!(retries("prod-b"), 1, "{}", out.stderr);
+    assert_eq!(retries("dev-down"), 2, "{}", out.stderr);
+    assert_eq!(a.requests().len(), 2);
+    assert_eq!(b.requests().len(), 2);
+}

@@ -1028,3 +1028,52 @@ fn a_bare_command_is_not_run_from_the_current_directory_through_an_empty_path_en
     assert_eq!(plugin.calls(), 0);
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn a_usage_error_runs_no_plugin_and_says_nothing_else() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    let plugin = token_plugin(&env, "tok", None);
+    // TLS verification off: a run that reached the cluster would warn about it first.
+    env.write(
+        ".kube/config",
+        &format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster: {{server: '{}', insecure-skip-tls-verify: true}}
+users:
+- name: dev
+  user: {}
+contexts:
+- name: test
+  context: {{cluster: test, user: dev}}
+current-context: test
+",
+            server.url(),
+            exec_user(V1, &plugin.command(), ", interactiveMode: Never")
+        ),
+    );
+    for (args, line) in [
+        (
+            &["-X", "POST", "--paginate", "/api/v1/pods"][..],
+            "--paginate follows list pages with GET, not -X POST",
+        ),
+        (
+            &["-X", "POST", "--until", ".ok", "/api/v1/pods/x"][..],
+            "--until and --until-deleted poll with GET, not -X POST",
+        ),
+        (
+            &["-d", "{}", "--until-deleted", "/api/v1/pods/x"][..],
+            "--until and --until-deleted poll with GET, not -X POST",
+        ),
+    ] {
+        let out = run(kcurl(&env).args(args));
+        assert_eq!(out.code, Some(2), "{args:?}: {out:?}");
+        assert_eq!(out.stdout, "");
+        assert_eq!(out.stderr, format!("kcurl: error: {line}\n"), "{args:?}");
+        assert_eq!(plugin.calls(), 0, "{args:?}: the plugin ran");
+    }
+    assert!(server.requests().is_empty());
+}

@@ -303,6 +303,11 @@ fn jq_runs_on_each_watch_event_as_it_arrives() {
 // ---------------------------------------------------------------------------------------------
 // --paginate
 
+/// The TCP connection (numbered from 1) each request arrived on, in order.
+fn connections(server: &Server) -> Vec<usize> {
+    server.requests().iter().map(|r| r.connection).collect()
+}
+
 /// Three pages, chained by continue tokens (the second one needs percent-encoding).
 const PAGE_1: &str = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"77","continue":"c2=","remainingItemCount":3},"items":[{"metadata":{"name":"a","uid":"u-a"},"n":1e3},{"metadata":{"name":"b","uid":"u-b"},"f":1.50}]}"#;
 const PAGE_2: &str = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"77","continue":"c3","remainingItemCount":1},"items":[{"metadata":{"name":"c","uid":"u-c"},"s":"\u00e9"},{"metadata":{"name":"d","uid":"u-d"}}]}"#;
@@ -347,6 +352,8 @@ fn paginate_prints_one_list_made_of_every_page() {
             format!("{PODS}?limit=500&continue=c3"),
         ]
     );
+    // One TCP+TLS connection serves every page.
+    assert_eq!(connections(&server), [1, 1, 1]);
     let items: Vec<Value> = ITEMS
         .iter()
         .map(|i| serde_json::from_str(i).unwrap())
@@ -1027,6 +1034,8 @@ fn until_polls_until_the_condition_holds_and_prints_the_object() {
         )
         .stderr("");
     assert_eq!(targets(&server), [WEB; 3]);
+    // One TCP+TLS connection serves every poll.
+    assert_eq!(connections(&server), [1, 1, 1]);
     let times = times.lock().unwrap();
     for pair in times.windows(2) {
         assert!(pair[1] - pair[0] >= Duration::from_millis(100), "{times:?}");
@@ -1049,7 +1058,8 @@ fn until_waits_for_an_object_to_be_created() {
             "{\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":3},\"status\":{\"readyReplicas\":3}}\n",
         )
         .stderr("");
-    assert_eq!(server.requests().len(), 3);
+    // The 404 bodies are read, so their connection serves the next poll too.
+    assert_eq!(connections(&server), [1, 1, 1]);
 }
 
 #[test]

@@ -339,3 +339,47 @@ kcurl: 404 NotFound: pods \"x\" not found
          \"reason\": \"NotFound\",\n  \"details\": {},\n  \"code\": 404\n}\n"
     );
 }
+
+#[test]
+fn paginate_traces_the_context_once_and_times_every_page() {
+    let pki = Pki::new();
+    let env = Env::new();
+    let server = ServerBuilder::new(&pki)
+        .handler(|req| match req.query().unwrap_or("").contains("continue=t2") {
+            false => Reply::json(
+                200,
+                r#"{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"t2"},"items":[{"a":1}]}"#,
+            ),
+            true => Reply::json(
+                200,
+                r#"{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"b":2}]}"#,
+            ),
+        })
+        .start();
+    config(&env, &pki, &server, "{token: secret-token}");
+    let out = run(kcurl(&env).args(["-v", "--paginate", "-c", "/api/v1/pods"]));
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "{\"a\":1}\n{\"b\":2}\n");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let starting = |prefix: &str| -> Vec<usize> {
+        (0..lines.len())
+            .filter(|&i| lines[i].starts_with(prefix))
+            .collect()
+    };
+    assert_eq!(starting("* kubeconfig: ").len(), 1, "{}", out.stderr);
+    assert!(lines[0].starts_with("* kubeconfig: "), "{}", out.stderr);
+    let requests = starting("> GET ");
+    let timings = starting("* timings: ");
+    assert_eq!(requests.len(), 2, "{}", out.stderr);
+    assert_eq!(timings.len(), 2, "{}", out.stderr);
+    // Each page's timings follow its own exchange; the first page opened the connection, the
+    // second reused it (no connect or TLS time).
+    assert!(requests[0] < timings[0] && timings[0] < requests[1] && requests[1] < timings[1]);
+    check_timings(lines[timings[0]].strip_prefix("* timings: ").unwrap());
+    assert!(
+        lines[timings[1]].starts_with("* timings: first byte "),
+        "{}",
+        out.stderr
+    );
+    assert_no_secret(&out, &["secret-token"]);
+}
