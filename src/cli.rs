@@ -1,13 +1,17 @@
-//! The command line: clap derive types and nothing else.
+//! The command line: clap derive types and the completion candidates.
 //!
-//! This module owns the names, help texts and value parsing of every flag. It performs no I/O:
-//! reading files, kubeconfigs and the environment happens later, in `config` and `request`.
+//! This module owns the names, help texts and value parsing of every flag. Only `plan` reads
+//! [`Args`] (and `main` and `generate`, to parse and describe it). Its only I/O is reading the
+//! kubeconfig at TAB time, to complete context, cluster and user names.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use clap_complete::ArgValueCandidates;
+use clap_complete::{ArgValueCandidates, CompletionCandidate};
+
+use crate::kubeconfig::{self, Kubeconfig, Sources};
 
 /// The exit-code table shown at the end of `--help` (and kept in sync with the README and the
 /// man page, which are checked by tests).
@@ -189,7 +193,7 @@ pub struct Args {
     /// ({"context", "status", "body"}), a one-line summary per context on stderr, and the exit
     /// code of the worst result.
     #[arg(long, value_name = "NAME", help_heading = MOST_USED,
-          add = ArgValueCandidates::new(crate::generate::context_names))]
+          add = ArgValueCandidates::new(context_names))]
     pub context: Vec<String>,
 
     /// Send the request to every context in the kubeconfig (see --context).
@@ -202,12 +206,12 @@ pub struct Args {
 
     /// Kubeconfig cluster to use instead of the context's.
     #[arg(long, value_name = "NAME", hide_short_help = true, help_heading = "Kubeconfig",
-          add = ArgValueCandidates::new(crate::generate::cluster_names))]
+          add = ArgValueCandidates::new(cluster_names))]
     pub cluster: Option<String>,
 
     /// Kubeconfig user to use instead of the context's.
     #[arg(long, value_name = "NAME", hide_short_help = true, help_heading = "Kubeconfig",
-          add = ArgValueCandidates::new(crate::generate::user_names))]
+          add = ArgValueCandidates::new(user_names))]
     pub user: Option<String>,
 
     /// Use the pod's service account, even if a kubeconfig exists.
@@ -681,6 +685,58 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Kubeconfig context names, for `--context` completion.
+pub fn context_names() -> Vec<CompletionCandidate> {
+    candidates(|k| k.contexts.iter().map(|e| e.name.clone()).collect())
+}
+
+/// Kubeconfig cluster names, for `--cluster` completion.
+pub fn cluster_names() -> Vec<CompletionCandidate> {
+    candidates(|k| k.clusters.iter().map(|e| e.name.clone()).collect())
+}
+
+/// Kubeconfig user names, for `--user` completion.
+pub fn user_names() -> Vec<CompletionCandidate> {
+    candidates(|k| k.users.iter().map(|e| e.name.clone()).collect())
+}
+
+/// Sorted, de-duplicated names from the kubeconfig the command line being completed would use;
+/// nothing at all when it cannot be read (a completion must never print an error).
+fn candidates(names: impl Fn(&Kubeconfig) -> Vec<String>) -> Vec<CompletionCandidate> {
+    let explicit = kubeconfig_flag(std::env::args_os(), crate::diag::home_dir());
+    let Ok(config) = kubeconfig::load(&Sources::from_env(explicit)) else {
+        return Vec::new();
+    };
+    let mut names = names(&config);
+    names.sort();
+    names.dedup();
+    names.into_iter().map(CompletionCandidate::new).collect()
+}
+
+/// The `--kubeconfig FILE` (or `--kubeconfig=FILE`) among the words being completed, so that
+/// `kcurl --kubeconfig other --context <TAB>` completes other's contexts. A leading `~/` is
+/// expanded: the shell hands the words over as typed.
+fn kubeconfig_flag(
+    args: impl IntoIterator<Item = OsString>,
+    home: Option<PathBuf>,
+) -> Option<PathBuf> {
+    // The completion request is `kcurl -- kcurl <words…>`; only the words count.
+    let mut words = args.into_iter().skip_while(|a| a != "--").skip(1);
+    let value = loop {
+        let word = words.next()?;
+        if word == "--kubeconfig" {
+            break words.next()?;
+        }
+        if let Some(v) = word.to_str().and_then(|w| w.strip_prefix("--kubeconfig=")) {
+            break v.into();
+        }
+    };
+    match (value.to_str().and_then(|v| v.strip_prefix("~/")), home) {
+        (Some(rest), Some(home)) => Some(home.join(rest)),
+        _ => Some(value.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -705,5 +761,36 @@ mod tests {
         assert!(parse_secs("-1").is_err());
         assert!(parse_secs("ten").is_err());
         assert!(parse_secs("inf").is_err());
+    }
+
+    #[test]
+    fn kubeconfig_flag_is_read_from_the_words_being_completed() {
+        let words = |w: &[&str]| w.iter().map(OsString::from).collect::<Vec<_>>();
+        let home = Some(PathBuf::from("/home/u"));
+        let req = words(&[
+            "kcurl",
+            "--",
+            "kcurl",
+            "--kubeconfig",
+            "a.yaml",
+            "--context",
+            "p",
+        ]);
+        assert_eq!(kubeconfig_flag(req, None), Some("a.yaml".into()));
+        let req = words(&["kcurl", "--", "kcurl", "--kubeconfig=~/k", "--context", ""]);
+        assert_eq!(kubeconfig_flag(req, home.clone()), Some("/home/u/k".into()));
+        let req = words(&["kcurl", "--", "kcurl", "--context", "p"]);
+        assert_eq!(kubeconfig_flag(req, home.clone()), None);
+        // Words before the `--` are the completer's own, not the command line's.
+        let req = words(&[
+            "kcurl",
+            "--kubeconfig",
+            "x",
+            "--",
+            "kcurl",
+            "--context",
+            "p",
+        ]);
+        assert_eq!(kubeconfig_flag(req, home), None);
     }
 }

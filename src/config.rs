@@ -11,40 +11,14 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::auth::{self, Credentials};
+use crate::auth;
 use crate::diag::display_path;
 use crate::error::{Error, Result};
+use crate::http::{Provenance, Target};
 use crate::incluster;
 use crate::kubeconfig::{self, Kubeconfig, Selection, Sources};
 use crate::secret::Secret;
 use crate::tls::{Roots, Settings};
-
-/// Where the configuration came from, for messages (and `-v` later).
-#[derive(Clone, Debug, Default)]
-pub struct Provenance {
-    pub kubeconfig: String,
-    pub context: Option<String>,
-    pub cluster: Option<String>,
-    pub user: Option<String>,
-}
-
-/// Everything needed to send one request to one cluster.
-#[derive(Debug)]
-pub struct Target {
-    /// The server URL without a trailing slash, e.g. `https://10.0.0.1:6443/k8s/clusters/c-1`.
-    pub server: String,
-    pub tls: Settings,
-    /// Why TLS verification is off, when it is (for the warning).
-    pub insecure_reason: Option<String>,
-    pub credentials: Credentials,
-    /// What refreshing exec credentials after a 401 needs.
-    pub exec_ctx: auth::ExecContext,
-    pub disable_compression: bool,
-    /// The cluster's `proxy-url` and its field name, validated.
-    pub proxy_url: Option<(String, String)>,
-    pub namespace: Option<String>,
-    pub provenance: Provenance,
-}
 
 /// The command-line flags that choose and override the kubeconfig's cluster and user.
 #[derive(Clone, Debug, Default)]

@@ -1,30 +1,25 @@
-//! `--generate`: the man page and the shell completion scripts, and the kubeconfig names those
-//! scripts complete at TAB time.
+//! `--generate`: the man page and the shell completion scripts.
 //!
 //! The completion scripts are clap_complete's dynamic ("env") registrations: at TAB time the
 //! shell runs `KCURL_COMPLETE=<shell> kcurl -- <words>`, and [`complete_from_env`] (the first
 //! thing `main` does) answers from the same clap definition that parses the flags, so the
 //! scripts never go stale on flags, and `--context`, `--cluster` and `--user` complete the names
-//! in the user's kubeconfig ([`context_names`] …). The man page is clap_mangen's rendering of
+//! in the user's kubeconfig (`cli::context_names` …). The man page is clap_mangen's rendering of
 //! that definition (every option with its long help) followed by hand-written sections; it has
 //! no date, so its bytes only change when the text does.
 //!
 //! This module owns no flag (`cli` does) and sends nothing: its only I/O is reading the
 //! kubeconfig while completing and writing to stdout.
 
-use std::ffi::OsString;
 use std::io::{self, Write};
-use std::path::PathBuf;
 
 use clap::CommandFactory;
-use clap_complete::CompletionCandidate;
 use clap_complete::env::{Bash, CompleteEnv, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, italic, roman};
 
 use crate::cli::{Args, EXIT_CODES, Generate};
 use crate::error::{Error, Result};
-use crate::kubeconfig::{self, Kubeconfig, Sources};
 
 /// The environment variable that turns a kcurl run into a completion request.
 ///
@@ -77,58 +72,6 @@ pub fn render(kind: Generate, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// Kubeconfig context names, for `--context` completion.
-pub fn context_names() -> Vec<CompletionCandidate> {
-    candidates(|k| k.contexts.iter().map(|e| e.name.clone()).collect())
-}
-
-/// Kubeconfig cluster names, for `--cluster` completion.
-pub fn cluster_names() -> Vec<CompletionCandidate> {
-    candidates(|k| k.clusters.iter().map(|e| e.name.clone()).collect())
-}
-
-/// Kubeconfig user names, for `--user` completion.
-pub fn user_names() -> Vec<CompletionCandidate> {
-    candidates(|k| k.users.iter().map(|e| e.name.clone()).collect())
-}
-
-/// Sorted, de-duplicated names from the kubeconfig the command line being completed would use;
-/// nothing at all when it cannot be read (a completion must never print an error).
-fn candidates(names: impl Fn(&Kubeconfig) -> Vec<String>) -> Vec<CompletionCandidate> {
-    let explicit = kubeconfig_flag(std::env::args_os(), crate::diag::home_dir());
-    let Ok(config) = kubeconfig::load(&Sources::from_env(explicit)) else {
-        return Vec::new();
-    };
-    let mut names = names(&config);
-    names.sort();
-    names.dedup();
-    names.into_iter().map(CompletionCandidate::new).collect()
-}
-
-/// The `--kubeconfig FILE` (or `--kubeconfig=FILE`) among the words being completed, so that
-/// `kcurl --kubeconfig other --context <TAB>` completes other's contexts. A leading `~/` is
-/// expanded: the shell hands the words over as typed.
-fn kubeconfig_flag(
-    args: impl IntoIterator<Item = OsString>,
-    home: Option<PathBuf>,
-) -> Option<PathBuf> {
-    // The completion request is `kcurl -- kcurl <words…>`; only the words count.
-    let mut words = args.into_iter().skip_while(|a| a != "--").skip(1);
-    let value = loop {
-        let word = words.next()?;
-        if word == "--kubeconfig" {
-            break words.next()?;
-        }
-        if let Some(v) = word.to_str().and_then(|w| w.strip_prefix("--kubeconfig=")) {
-            break v.into();
-        }
-    };
-    match (value.to_str().and_then(|v| v.strip_prefix("~/")), home) {
-        (Some(rest), Some(home)) => Some(home.join(rest)),
-        _ => Some(value.into()),
-    }
 }
 
 /// The man page: clap_mangen's title, NAME, SYNOPSIS, DESCRIPTION and option sections, then
@@ -444,36 +387,5 @@ mod tests {
         // --generate is hidden from -h only, and has its long help in the page.
         assert!(page.contains("Needs no kubeconfig."));
         assert!(page.contains("kcurl uses the pod"));
-    }
-
-    #[test]
-    fn kubeconfig_flag_is_read_from_the_words_being_completed() {
-        let words = |w: &[&str]| w.iter().map(OsString::from).collect::<Vec<_>>();
-        let home = Some(PathBuf::from("/home/u"));
-        let req = words(&[
-            "kcurl",
-            "--",
-            "kcurl",
-            "--kubeconfig",
-            "a.yaml",
-            "--context",
-            "p",
-        ]);
-        assert_eq!(kubeconfig_flag(req, None), Some("a.yaml".into()));
-        let req = words(&["kcurl", "--", "kcurl", "--kubeconfig=~/k", "--context", ""]);
-        assert_eq!(kubeconfig_flag(req, home.clone()), Some("/home/u/k".into()));
-        let req = words(&["kcurl", "--", "kcurl", "--context", "p"]);
-        assert_eq!(kubeconfig_flag(req, home.clone()), None);
-        // Words before the `--` are the completer's own, not the command line's.
-        let req = words(&[
-            "kcurl",
-            "--kubeconfig",
-            "x",
-            "--",
-            "kcurl",
-            "--context",
-            "p",
-        ]);
-        assert_eq!(kubeconfig_flag(req, home), None);
     }
 }

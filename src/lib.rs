@@ -15,6 +15,7 @@ pub mod generate;
 pub mod http;
 pub mod incluster;
 pub mod jq;
+pub mod json;
 pub mod kubeconfig;
 pub mod limit;
 pub mod modes;
@@ -95,4 +96,145 @@ fn stdout_is_open() -> Result<()> {
 fn interrupt_exits_130() {
     // Failing to install the handler only loses the exit code; the default SIGINT still stops us.
     let _ = ctrlc::set_handler(|| std::process::exit(130));
+}
+
+/// The layout rules, checked on the source itself: no import cycle between top-level modules,
+/// `Args` read only by `cli`, `plan`, `generate` and `main`, the HTTP layer never importing
+/// `output`.
+#[cfg(test)]
+mod layout {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::{Path, PathBuf};
+
+    /// Every `.rs` file under `dir`.
+    fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// (top-level module, code without comments and unit tests) for every file of `src/`.
+    fn modules() -> Vec<(String, PathBuf, String)> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let rel = path.strip_prefix(&src).unwrap().to_path_buf();
+                let first = rel.components().next().unwrap().as_os_str();
+                let top = first.to_string_lossy().trim_end_matches(".rs").to_string();
+                let text = std::fs::read_to_string(&path).unwrap();
+                let text = text.split("#[cfg(test)]").next().unwrap_or("");
+                let code: String = text
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                (top, rel, code)
+            })
+            .collect()
+    }
+
+    /// The top-level modules each module names through `crate::…` (also in `use crate::{…}`).
+    fn graph() -> BTreeMap<String, BTreeSet<String>> {
+        let modules = modules();
+        let tops: BTreeSet<String> = modules.iter().map(|(t, _, _)| t.clone()).collect();
+        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (top, _, code) in &modules {
+            if top == "lib" || top == "main" {
+                continue;
+            }
+            let deps = graph.entry(top.clone()).or_default();
+            for (i, _) in code.match_indices("crate::") {
+                let rest = &code[i + "crate::".len()..];
+                let names: Vec<&str> = match rest.strip_prefix('{') {
+                    Some(group) => group
+                        .split('}')
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .map(|n| n.trim().split("::").next().unwrap_or(""))
+                        .collect(),
+                    None => vec![
+                        rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()
+                            .unwrap_or(""),
+                    ],
+                };
+                for name in names {
+                    if name != top && tops.contains(name) {
+                        deps.insert(name.to_string());
+                    }
+                }
+            }
+        }
+        graph
+    }
+
+    /// A cycle through `start`, if there is one (depth-first search).
+    fn cycle_from(
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        start: &str,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        for next in graph.get(path.last().unwrap()).into_iter().flatten() {
+            if next == start {
+                let mut cycle = path.clone();
+                cycle.push(next.clone());
+                return Some(cycle);
+            }
+            if !path.contains(next) {
+                path.push(next.clone());
+                if let Some(c) = cycle_from(graph, start, path) {
+                    return Some(c);
+                }
+                path.pop();
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn no_import_cycle_between_top_level_modules() {
+        let graph = graph();
+        assert!(graph.contains_key("http") && graph["modes"].contains("http"));
+        for start in graph.keys() {
+            let cycle = cycle_from(&graph, start, &mut vec![start.clone()]);
+            assert_eq!(cycle, None, "import cycle");
+        }
+    }
+
+    #[test]
+    fn only_cli_plan_generate_and_main_read_args() {
+        for (top, rel, code) in modules() {
+            let names_args = code.match_indices("Args").any(|(i, _)| {
+                let before = code[..i].chars().next_back();
+                let after = code[i + 4..].chars().next();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            });
+            let allowed = ["cli", "plan", "generate", "main"].contains(&top.as_str());
+            assert!(allowed || !names_args, "{} names Args", rel.display());
+        }
+    }
+
+    #[test]
+    fn the_http_layer_never_imports_output() {
+        for (top, rel, code) in modules() {
+            if top == "http" {
+                assert!(
+                    !code.contains("crate::output"),
+                    "{} imports output",
+                    rel.display()
+                );
+            }
+        }
+    }
 }

@@ -312,9 +312,9 @@ fn format(args: &Args) -> output::Options {
     } else if args.output == OutputFormat::Yaml {
         Format::Yaml
     } else if args.compact {
-        Format::Json(output::json::Layout::Compact)
+        Format::Json(crate::json::Layout::Compact)
     } else {
-        Format::Json(output::json::Layout::Pretty)
+        Format::Json(crate::json::Layout::Pretty)
     };
     output::Options {
         format,

@@ -880,7 +880,7 @@ impl<In: Transport> ureq::unversioned::transport::Connector<In> for Connector {
 
 /// `host:port` with the scheme's default port filled in.
 ///
-/// The host is lower-cased (URLs reach here normalised by `request::normalize_origin`; this
+/// The host is lower-cased (URLs reach here normalised by `http::url::normalize_origin`; this
 /// keeps the comparison safe for any other spelling).
 pub fn authority_of(uri: &ureq::http::Uri) -> String {
     let host = uri.host().unwrap_or("").to_ascii_lowercase();

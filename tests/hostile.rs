@@ -696,7 +696,7 @@ fn regressions(target: &str) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn inputs_the_fuzzers_found_stay_fixed() {
-    use kcurl::output::json::{Layout, Outcome, Style, reformat};
+    use kcurl::json::{Layout, Outcome, Style, reformat};
     let found = regressions("json_printer");
     assert!(!found.is_empty(), "fuzz/regressions/json_printer is empty");
     for (name, data) in found {

@@ -28,7 +28,7 @@ use serde_json::Value;
 pub use cache::Cache;
 
 use super::Secret;
-use crate::diag::io_reason;
+use crate::diag::{io_reason, shorten};
 use crate::error::{Error, Result};
 use crate::kubeconfig::Exec;
 
@@ -635,7 +635,7 @@ fn parse_output(stdout: &[u8], plugin: &Plugin, checked: &Checked) -> Result<Cre
             plugin.place,
             checked.api_version,
             checked.command,
-            shorten(&api_version)
+            shorten(&api_version, 80)
         )));
     }
     match obj.get("kind") {
@@ -643,7 +643,7 @@ fn parse_output(stdout: &[u8], plugin: &Plugin, checked: &Checked) -> Result<Cre
         Some(Value::String(k)) => {
             return Err(invalid(&format!(
                 "kind is \"{}\", expected ExecCredential",
-                shorten(k)
+                shorten(k, 80)
             )));
         }
         _ => return Err(invalid("kind is missing")),
@@ -718,15 +718,6 @@ pub fn parse_credential(stdout: &[u8], api_version: &str) -> Result<Credential> 
         mode: InteractiveMode::Never,
     };
     parse_output(stdout, &plugin, &checked)
-}
-
-/// Plugin-supplied text for a message, cut to a sane length.
-fn shorten(s: &str) -> String {
-    const MAX: usize = 80;
-    match s.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
 }
 
 /// Parse an RFC 3339 time (`2026-11-29T10:00:00Z`, fractional seconds, numeric offsets).

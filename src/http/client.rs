@@ -13,12 +13,11 @@ use std::time::{Duration, Instant};
 use ureq::http::{self, HeaderName, HeaderValue};
 
 use crate::auth::{self, Credentials};
-use crate::config::Target;
 use crate::diag::{diag, io_reason, notice, sanitize, secs, warn};
 use crate::error::{Error, Result};
 use crate::http::body::{self, DEFAULT_ACCEPT, Payload};
 use crate::http::proxy::{self, Choice};
-use crate::http::{ApiUrl, Net, Request, WATCH_GRACE, retry, trace};
+use crate::http::{ApiUrl, Net, Request, Target, WATCH_GRACE, retry, trace};
 use crate::tls::{self, Connector, Tls};
 
 /// One request to one cluster.
@@ -322,7 +321,7 @@ impl<'r> Client<'r> {
         Ok(response)
     }
 
-    /// What a 401 means for the credentials this exchange sent: which one the server rejected
+    /// What a 401 means for the credentials this client sent: which one the server rejected
     /// (its source, never its value) and the likely fix, for the one-line error.
     pub fn unauthorized_hint(&self) -> &'static str {
         if self.request.user_authorization(true) {
@@ -485,7 +484,7 @@ fn send(
     }
 }
 
-/// Connection timings of one exchange, for `-v`.
+/// Connection timings of one request, for `-v` (no connect or TLS time on a reused connection).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Timings {
     pub start: Option<Instant>,

@@ -73,6 +73,34 @@ pub struct Net {
     pub max_body: u64,
 }
 
+/// Where the configuration came from, for messages and `-v`.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    pub kubeconfig: String,
+    pub context: Option<String>,
+    pub cluster: Option<String>,
+    pub user: Option<String>,
+}
+
+/// One cluster as the client needs it, resolved by `config` from the kubeconfig and the
+/// command line.
+#[derive(Debug)]
+pub struct Target {
+    /// The server URL without a trailing slash, e.g. `https://10.0.0.1:6443/k8s/clusters/c-1`.
+    pub server: String,
+    pub tls: crate::tls::Settings,
+    /// Why TLS verification is off, when it is (for the warning).
+    pub insecure_reason: Option<String>,
+    pub credentials: crate::auth::Credentials,
+    /// What refreshing exec credentials after a 401 needs.
+    pub exec_ctx: crate::auth::ExecContext,
+    pub disable_compression: bool,
+    /// The cluster's `proxy-url` and its field name, validated.
+    pub proxy_url: Option<(String, String)>,
+    pub namespace: Option<String>,
+    pub provenance: Provenance,
+}
+
 /// How much longer than `--timeout` kcurl waits for a watch the server was asked to end.
 pub const WATCH_GRACE: Duration = Duration::from_secs(5);
 

@@ -7,7 +7,7 @@
 //! each watch event), given as [`serde_json::Value`]s or as JSON bytes parsed straight into
 //! jaq's values ([`Input::parse`], faster); and print the results kcurl's way
 //! ([`print_vals`]: strings raw, like `jq -r` and `gh api --jq`, everything else as JSON
-//! through [`crate::output::json::reformat`]). It does not read responses, decide colour or
+//! through [`crate::json::reformat`]). It does not read responses, decide colour or
 //! layout, or write to stderr (the caller does), except that a program's own `stderr` and
 //! `halt_error` write there, as in jq; `debug` is silent (jaq sends it to the `log` crate).
 //!
@@ -43,8 +43,9 @@ use jaq_core::{Compiler, Ctx, Vars, data::JustLut};
 use jaq_json::{Num, Val};
 use serde_json::Value;
 
+use crate::diag::shorten;
 use crate::error::{Error, Result};
-use crate::output::json::{PrintError, Style, reformat};
+use crate::json::{PrintError, Style, reformat};
 
 /// `--jq`: the compiled program and its fast paths (a plain path scanned without building a
 /// tree; a list program run item by item).
@@ -791,14 +792,6 @@ fn quote(text: &str) -> String {
     format!("\"{}\"", shorten(text, MAX_QUOTE))
 }
 
-/// `text` cut to `max` characters, with `…` when something was cut.
-fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", text.get(..i).unwrap_or(text)),
-        None => text.to_owned(),
-    }
-}
-
 /// Control characters (from the program or the data) escaped, so a message is one safe line.
 fn escape_controls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -817,7 +810,7 @@ fn escape_controls(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::json::Layout;
+    use crate::json::Layout;
     use serde_json::json;
 
     fn program(source: &str) -> Program {

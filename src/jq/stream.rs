@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 use crate::jq::{Input, Program, print_vals};
-use crate::output::json::Style;
+use crate::json::Style;
 
 /// A recognised program shape, with `F` compiled on its own.
 #[derive(Debug)]
@@ -211,7 +211,7 @@ fn scan(s: &str) -> Scan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::json::Layout;
+    use crate::json::Layout;
 
     fn shape(p: &str) -> &'static str {
         match Items::parse(p, "--jq") {

@@ -22,8 +22,9 @@ use crate::config;
 use crate::diag::{notice, sanitize};
 use crate::error::{Error, Result, exit_code_for_status};
 use crate::http::{Client, Net, Request, Timings};
+use crate::json;
 use crate::kubeconfig::Kubeconfig;
-use crate::output::{self, json};
+use crate::output;
 use crate::plan::{Contexts, Plan};
 
 /// How many contexts are asked at the same time.

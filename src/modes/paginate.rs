@@ -22,7 +22,8 @@ use crate::diag::{error, notice};
 use crate::error::{Error, Result, exit_code_for_status};
 use crate::http::{Client, Timings};
 use crate::jq::Program;
-use crate::output::{self, json};
+use crate::json;
+use crate::output;
 
 /// One page of a list, items kept as raw JSON.
 #[derive(Deserialize)]

@@ -7,7 +7,6 @@
 //! warning goes to stderr. Server-supplied text that reaches stderr (Status messages, Warning
 //! headers) is stripped of terminal control characters first.
 
-pub mod json;
 pub mod table;
 pub mod yaml;
 
@@ -18,6 +17,7 @@ use ureq::http;
 use crate::cli::ColorChoice;
 use crate::diag::{error, notice, sanitize, warn};
 use crate::error::{Error, Result, exit_code_for_status};
+use crate::json;
 
 /// Decide whether to colour: `--color`, stdout being a terminal, `NO_COLOR`, `TERM=dumb`.
 pub fn use_color(

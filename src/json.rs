@@ -1,5 +1,8 @@
 //! Streaming, byte-faithful JSON re-formatter for printing response bodies.
 //!
+//! A leaf below `output` and `jq` (which prints its results with it), so neither imports the
+//! other's printer.
+//!
 //! This module owns one job: read bytes that should be one or more JSON values (one API response,
 //! or a watch stream of newline-separated events) and print them pretty or compact, optionally
 //! coloured, in constant memory, flushing after every top-level value. When the bytes stop being
