@@ -23,6 +23,7 @@ pub mod paginate;
 pub mod proxy;
 pub mod request;
 pub mod retry;
+pub mod time;
 pub mod tls;
 pub mod wait;
 
