@@ -55,8 +55,8 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
                 && digits(i + 1..i + 3)
                 && at(i + 3, b":")
                 && digits(i + 4..i + 6)
-                && &b[i + 1..i + 3] <= &b"23"[..]
-                && &b[i + 4..i + 6] <= &b"59"[..]
+                && b[i + 1..i + 3] <= b"23"[..]
+                && b[i + 4..i + 6] <= b"59"[..]
         }
         _ => false,
     };
