@@ -18,7 +18,7 @@ use crate::kubeconfig::{self, Kubeconfig, Sources};
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  the server answered 2xx
-  1  local problem: kubeconfig, credentials, input file, invalid combination
+  1  local problem: kubeconfig, credentials, input file; a non-JSON response where JSON is needed
   2  command-line usage error
   3  the server answered 3xx (redirects are not followed)
   4  the server answered 4xx

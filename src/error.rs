@@ -13,6 +13,9 @@ use std::io;
 pub enum Error {
     /// A local problem: kubeconfig, credentials, input file, invalid combination (exit 1).
     Config(String),
+    /// The response cannot be used as the flags ask: not JSON for `--jq`, `--until`, `-o yaml`
+    /// or `--paginate` (exit 1). The request itself worked; printing it as asked did not.
+    Response(String),
     /// The command line itself is wrong (exit 2).
     Usage(String),
     /// The server could not be reached, or the connection broke (exit 6).
@@ -39,7 +42,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Output(_) => 1,
+            Error::Config(_) | Error::Response(_) | Error::Output(_) => 1,
             Error::Usage(_) => 2,
             Error::Connect(_) | Error::Refused(_) => 6,
             Error::Tls(_) => 7,
@@ -60,6 +63,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Config(m)
+            | Error::Response(m)
             | Error::Usage(m)
             | Error::Connect(m)
             | Error::Refused(m)
@@ -98,6 +102,7 @@ mod tests {
     #[test]
     fn every_variant_has_its_documented_code() {
         assert_eq!(Error::Config(String::new()).exit_code(), 1);
+        assert_eq!(Error::Response(String::new()).exit_code(), 1);
         assert_eq!(Error::Usage(String::new()).exit_code(), 2);
         assert_eq!(Error::Connect(String::new()).exit_code(), 6);
         assert_eq!(Error::Tls(String::new()).exit_code(), 7);

@@ -2,17 +2,18 @@
 //!
 //! Needs both `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT`; the server is
 //! `https://` + host:port (IPv6 bracketed). The CA is `ca.crt` and the token `token` in the
-//! service-account directory, read on every run because projected tokens rotate. The namespace
-//! is `POD_NAMESPACE`, else the `namespace` file (trimmed), else `default`.
+//! service-account directory; this module only names them: they become the `certificate-authority`
+//! and `tokenFile` of a one-context kubeconfig, so `tls` and `auth` read each once per run (projected
+//! tokens rotate) with the same errors as any kubeconfig. The namespace is `POD_NAMESPACE`, else the
+//! `namespace` file (trimmed), else `default`.
 //!
 //! The directory and the environment are parameters so tests can fake both; this module sends
 //! nothing and decides nothing about precedence (that is `config`'s job).
 
 use std::path::{Path, PathBuf};
 
-use crate::diag::{display_path, io_reason};
+use crate::diag::display_path;
 use crate::error::{Error, Result};
-use crate::secret::Secret;
 
 /// Where Kubernetes mounts the service account in every pod.
 pub const DEFAULT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -21,9 +22,7 @@ pub const DEFAULT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 #[derive(Debug)]
 pub struct InCluster {
     pub server: String,
-    pub ca_pem: Vec<u8>,
     pub ca_path: PathBuf,
-    pub token: Secret,
     pub token_path: PathBuf,
     pub namespace: String,
 }
@@ -58,29 +57,6 @@ pub fn load(dir: &Path, getenv: &dyn Fn(&str) -> Option<String>) -> Result<InClu
     } else {
         host
     };
-    let token_path = dir.join("token");
-    let token = std::fs::read_to_string(&token_path).map_err(|e| {
-        Error::Config(format!(
-            "in-cluster configuration: cannot read the service-account token {}: {}",
-            display_path(&token_path),
-            io_reason(&e)
-        ))
-    })?;
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(Error::Config(format!(
-            "in-cluster configuration: the service-account token {} is empty",
-            display_path(&token_path)
-        )));
-    }
-    let ca_path = dir.join("ca.crt");
-    let ca_pem = std::fs::read(&ca_path).map_err(|e| {
-        Error::Config(format!(
-            "in-cluster configuration: cannot read the cluster CA {}: {}",
-            display_path(&ca_path),
-            io_reason(&e)
-        ))
-    })?;
     let ns_file = dir.join("namespace");
     let (namespace, origin) = match getenv("POD_NAMESPACE").filter(|n| !n.is_empty()) {
         Some(n) => (n, "POD_NAMESPACE".to_string()),
@@ -102,10 +78,8 @@ pub fn load(dir: &Path, getenv: &dyn Fn(&str) -> Option<String>) -> Result<InClu
     })?;
     Ok(InCluster {
         server: format!("https://{host}:{port}"),
-        ca_pem,
-        ca_path,
-        token: Secret::new(token),
-        token_path,
+        ca_path: dir.join("ca.crt"),
+        token_path: dir.join("token"),
         namespace,
     })
 }
@@ -144,7 +118,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ic.server, "https://10.96.0.1:443");
-        assert_eq!(ic.token.expose(), "tok");
+        assert_eq!(ic.token_path, d.path().join("token"));
+        assert_eq!(ic.ca_path, d.path().join("ca.crt"));
         assert_eq!(ic.namespace, "team-a");
     }
 
@@ -180,20 +155,6 @@ mod tests {
         let e = load(d.path(), &env(&[("KUBERNETES_SERVICE_HOST", "h")])).unwrap_err();
         assert!(
             e.to_string().contains("KUBERNETES_SERVICE_PORT is not set"),
-            "{e}"
-        );
-        std::fs::remove_file(d.path().join("token")).unwrap();
-        let e = load(
-            d.path(),
-            &env(&[
-                ("KUBERNETES_SERVICE_HOST", "h"),
-                ("KUBERNETES_SERVICE_PORT", "1"),
-            ]),
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("cannot read the service-account token"),
             "{e}"
         );
     }

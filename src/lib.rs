@@ -22,6 +22,7 @@ pub mod modes;
 pub mod output;
 pub mod plan;
 pub mod secret;
+pub mod time;
 pub mod tls;
 
 use crate::error::{Error, Result};

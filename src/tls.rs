@@ -545,55 +545,10 @@ fn validity(der: &[u8]) -> Option<(u64, u64)> {
     Some((not_before, not_after))
 }
 
-/// UTCTime (`YYMMDDHHMMSSZ`, tag 0x17) or GeneralizedTime (`YYYYMMDDHHMMSSZ`, tag 0x18).
-fn der_time(tag: u8, text: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(text).ok()?.strip_suffix('Z')?;
-    let num = |s: &str| s.parse::<i64>().ok();
-    let (year, rest) = match tag {
-        0x17 => {
-            let yy = num(text.get(..2)?)?;
-            (if yy < 50 { 2000 + yy } else { 1900 + yy }, text.get(2..)?)
-        }
-        0x18 => (num(text.get(..4)?)?, text.get(4..)?),
-        _ => return None,
-    };
-    if rest.len() != 10 {
-        return None;
-    }
-    let (mo, d) = (num(&rest[0..2])?, num(&rest[2..4])?);
-    let (h, mi, sec) = (num(&rest[4..6])?, num(&rest[6..8])?, num(&rest[8..10])?);
-    // Days from civil (Howard Hinnant), proleptic Gregorian, UTC.
-    let y = if mo <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = if mo > 2 { mo - 3 } else { mo + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days * 86_400 + h * 3600 + mi * 60 + sec).ok()
-}
+use crate::time::parse_der_time as der_time;
 
 fn format_time(t: &UnixTime) -> String {
-    let secs = t.as_secs() as i64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant), proleptic Gregorian, UTC.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    crate::time::format_utc_seconds(t.as_secs())
 }
 
 /// Delegates to webpki and remembers the end-entity certificate when verification fails.
@@ -978,34 +933,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_format_as_utc() {
-        assert_eq!(
-            format_time(&UnixTime::since_unix_epoch(std::time::Duration::ZERO)),
-            "1970-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            format_time(&UnixTime::since_unix_epoch(std::time::Duration::from_secs(
-                1_709_251_199
-            ))),
-            "2024-02-29T23:59:59Z"
-        );
-    }
-
-    #[test]
     fn presented_names_lose_their_debug_wrapping() {
         assert_eq!(plain_name("DnsName(\"kube.example\")"), "kube.example");
         assert_eq!(plain_name("IpAddress(0::1)"), "::1");
         assert_eq!(plain_name("IpAddress(10.0.0.1)"), "10.0.0.1");
         assert_eq!(plain_name("Unsupported(0x08)"), "Unsupported(0x08)");
-    }
-
-    #[test]
-    fn der_times_read_as_unix_seconds() {
-        assert_eq!(der_time(0x17, b"700101000000Z"), Some(0));
-        assert_eq!(der_time(0x17, b"000301000000Z"), Some(951_868_800));
-        assert_eq!(der_time(0x18, b"20261129100000Z"), Some(1_795_946_400));
-        assert_eq!(der_time(0x17, b"7001010000Z"), None);
-        assert_eq!(der_time(0x19, b"700101000000Z"), None);
     }
 
     #[test]

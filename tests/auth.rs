@@ -509,6 +509,31 @@ fn in_cluster_token_is_reread_when_it_rotates() {
 }
 
 #[test]
+fn in_cluster_missing_token_or_ca_names_the_file_and_sends_nothing() {
+    let (pki, env) = (Pki::new(), Env::new());
+    let server = ServerBuilder::new(&pki).start();
+    let dir = service_account_dir(&env, &pki, "sa-tok-gone");
+    std::fs::remove_file(dir.join("token")).unwrap();
+    let out = run(in_cluster_kcurl(&env, "127.0.0.1", server.port(), &dir).arg("/version"));
+    let token = dir.join("token");
+    assert_eq!(out.code, Some(1), "{out:?}");
+    // The service-account directory is the "kubeconfig" the entry came from.
+    assert_eq!(
+        out.stderr,
+        "kcurl: error: ~/sa: users[\"in-cluster\"].tokenFile: cannot read ~/sa/token: no such file\n"
+    );
+    std::fs::write(&token, "sa-tok-back").unwrap();
+    std::fs::remove_file(dir.join("ca.crt")).unwrap();
+    let out = run(in_cluster_kcurl(&env, "127.0.0.1", server.port(), &dir).arg("/version"));
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "kcurl: error: ~/sa: clusters[\"in-cluster\"].certificate-authority: cannot read ~/sa/ca.crt: no such file\n"
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
 fn a_kubeconfig_wins_over_in_cluster_unless_in_cluster_is_forced() {
     let (pki, env) = (Pki::new(), Env::new());
     let from_kubeconfig = ServerBuilder::new(&pki).start();

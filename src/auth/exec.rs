@@ -19,7 +19,7 @@ mod cache;
 use std::fmt;
 use std::io;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use serde::Serialize;
@@ -31,6 +31,7 @@ use super::Secret;
 use crate::diag::{io_reason, shorten};
 use crate::error::{Error, Result};
 use crate::kubeconfig::Exec;
+use crate::time::parse_rfc3339;
 
 const API_V1: &str = "client.authentication.k8s.io/v1";
 const API_V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
@@ -720,136 +721,16 @@ pub fn parse_credential(stdout: &[u8], api_version: &str) -> Result<Credential> 
     parse_output(stdout, &plugin, &checked)
 }
 
-/// Parse an RFC 3339 time (`2026-11-29T10:00:00Z`, fractional seconds, numeric offsets).
-///
-/// Like Go's `time.Parse(time.RFC3339, …)` (which `metav1.Time` uses), a leap second (`:60`) is
-/// refused; unlike Go, the lower-case `t` and `z` that RFC 3339 allows are accepted.
-fn parse_rfc3339(s: &str) -> Option<SystemTime> {
-    let b = s.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let digits = b.get(range)?;
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        Some(
-            digits
-                .iter()
-                .fold(0i64, |n, d| n * 10 + i64::from(d - b'0')),
-        )
-    };
-    let at = |i: usize, want: &[u8]| b.get(i).is_some_and(|c| want.contains(c));
-    if !(at(4, b"-") && at(7, b"-") && at(10, b"Tt") && at(13, b":") && at(16, b":")) {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return None;
-    }
-    let mut i = 19;
-    let mut nanos: u32 = 0;
-    if at(i, b".") {
-        let start = i + 1;
-        let mut end = start;
-        while b.get(end).is_some_and(u8::is_ascii_digit) {
-            end += 1;
-        }
-        if end == start {
-            return None;
-        }
-        // Nanosecond precision; further digits are ignored.
-        for (k, d) in b[start..end].iter().take(9).enumerate() {
-            nanos += u32::from(d - b'0') * 10u32.pow(8 - k as u32);
-        }
-        i = end;
-    }
-    let offset_secs = match b.get(i)? {
-        b'Z' | b'z' if i + 1 == b.len() => 0,
-        sign @ (b'+' | b'-') if i + 6 == b.len() && at(i + 3, b":") => {
-            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let off = oh * 3600 + om * 60;
-            if *sign == b'+' { off } else { -off }
-        }
-        _ => return None,
-    };
-    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-        - offset_secs;
-    let whole = Duration::from_secs(secs.unsigned_abs());
-    let base = if secs >= 0 {
-        UNIX_EPOCH.checked_add(whole)?
-    } else {
-        UNIX_EPOCH.checked_sub(whole)?
-    };
-    base.checked_add(Duration::from_nanos(u64::from(nanos)))
-}
-
-/// Format a time as RFC 3339 in UTC, whole seconds (rounded down): `2026-11-29T10:00:00Z`.
-fn format_rfc3339(t: SystemTime) -> Option<String> {
-    let secs = i64::try_from(t.duration_since(UNIX_EPOCH).ok()?.as_secs()).ok()?;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    if year > 9999 {
-        return None;
-    }
-    Some(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    ))
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(all(test, unix))]
 mod tests {
     //! Fake plugins are `#!/bin/sh` scripts in a temp dir; each appends a line to `calls.log`.
 
     use super::*;
     use crate::kubeconfig::ExecEnv;
+    use crate::time::format_rfc3339;
     use std::fs;
     use std::path::{Path, PathBuf};
+    use std::time::UNIX_EPOCH;
 
     const PLACE: &str = "/k/config: users[\"u\"]";
 
@@ -1705,63 +1586,5 @@ mod tests {
             from_cache: false,
         };
         assert!(!format!("{c:?}").contains("SECRET"));
-    }
-
-    #[test]
-    fn rfc3339() {
-        let t = |s: &str| {
-            parse_rfc3339(s).map(|t| {
-                let d = t.duration_since(UNIX_EPOCH).unwrap();
-                (d.as_secs(), d.subsec_nanos())
-            })
-        };
-        assert_eq!(t("1970-01-01T00:00:00Z"), Some((0, 0)));
-        assert_eq!(t("2000-03-01T00:00:00Z"), Some((951_868_800, 0)));
-        assert_eq!(t("2026-11-29T10:00:00Z"), Some((1_795_946_400, 0)));
-        assert_eq!(t("2026-11-29t10:00:00z"), Some((1_795_946_400, 0)));
-        assert_eq!(t("2026-11-29T12:30:00+02:30"), Some((1_795_946_400, 0)));
-        assert_eq!(t("2026-11-29T05:00:00-05:00"), Some((1_795_946_400, 0)));
-        assert_eq!(
-            t("2026-11-29T10:00:00.5Z"),
-            Some((1_795_946_400, 500_000_000))
-        );
-        assert_eq!(
-            t("2026-11-29T10:00:00.123456789123+00:00"),
-            Some((1_795_946_400, 123_456_789))
-        );
-        assert_eq!(t("2024-02-29T00:00:00Z"), Some((1_709_164_800, 0)));
-        for bad in [
-            "",
-            "2026-11-29",
-            "2026-11-29T10:00:00",
-            "2026-11-29 10:00:00Z",
-            "2026-13-01T00:00:00Z",
-            "2026-02-29T00:00:00Z",
-            "2026-11-31T00:00:00Z",
-            "2026-11-29T24:00:00Z",
-            "2026-11-29T10:60:00Z",
-            "2026-11-29T10:00:60Z",
-            "2026-11-29T10:00:00.Z",
-            "2026-11-29T10:00:00+0200",
-            "2026-11-29T10:00:00+24:00",
-            "2026-11-29T10:00:00Zjunk",
-            "+026-11-29T10:00:00Z",
-            "2026-11-29T10:00:00\u{e9}",
-            "２026-11-29T10:00:00Z",
-        ] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
-        assert!(parse_rfc3339("1969-12-31T23:59:59Z").is_some());
-        for s in [
-            "1970-01-01T00:00:00Z",
-            "2026-11-29T10:00:00Z",
-            "2400-02-29T23:59:59Z",
-        ] {
-            assert_eq!(
-                format_rfc3339(parse_rfc3339(s).unwrap()).as_deref(),
-                Some(s)
-            );
-        }
-        assert_eq!(format_rfc3339(UNIX_EPOCH - Duration::from_secs(1)), None);
     }
 }

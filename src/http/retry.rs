@@ -187,77 +187,10 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         // All digits: only overflow can fail, and a huge delay is capped anyway.
         return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
     }
-    let at = parse_http_date(value)?;
+    let at = crate::time::parse_http_date(value)?;
     let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let at = Duration::from_secs(u64::try_from(at).unwrap_or(0));
     Some(at.saturating_sub(now))
-}
-
-/// Seconds since the Unix epoch of an HTTP-date in any of RFC 9110's three forms.
-///
-/// `Sun, 06 Nov 1994 08:49:37 GMT` (IMF-fixdate), `Sunday, 06-Nov-94 08:49:37 GMT` (RFC 850),
-/// `Sun Nov  6 08:49:37 1994` (asctime). The day name is not checked against the date.
-fn parse_http_date(s: &str) -> Option<i64> {
-    let words: Vec<&str> = s.split_ascii_whitespace().collect();
-    let (day, month, year, time) = match words.as_slice() {
-        [wd, d, m, y, t, "GMT"] if wd.ends_with(',') => (*d, *m, year4(y)?, *t),
-        [wd, dmy, t, "GMT"] if wd.ends_with(',') => {
-            let mut parts = dmy.split('-');
-            let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
-            if parts.next().is_some() {
-                return None;
-            }
-            let year = match y.len() {
-                // RFC 9110: a two-digit year more than 50 years ahead is in the past century.
-                2 => {
-                    let yy: i64 = digits(y)?;
-                    if yy < 70 { 2000 + yy } else { 1900 + yy }
-                }
-                _ => year4(y)?,
-            };
-            (d, m, year, *t)
-        }
-        [wd, m, d, t, y] if !wd.ends_with(',') => (*d, *m, year4(y)?, *t),
-        _ => return None,
-    };
-    let day: i64 = digits(day).filter(|d| (1..=31).contains(d))?;
-    let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
-    let mut hms = time.split(':');
-    let (h, m, sec) = (hms.next()?, hms.next()?, hms.next()?);
-    if hms.next().is_some() || h.len() != 2 || m.len() != 2 || sec.len() != 2 {
-        return None;
-    }
-    let h: i64 = digits(h).filter(|h| *h < 24)?;
-    let m: i64 = digits(m).filter(|m| *m < 60)?;
-    let sec: i64 = digits(sec).filter(|s| *s <= 60)?;
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
-}
-
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-fn year4(s: &str) -> Option<i64> {
-    (s.len() == 4).then(|| digits(s)).flatten()
-}
-
-/// A non-empty run of ASCII digits (no sign), at most 4 long.
-fn digits(s: &str) -> Option<i64> {
-    if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -652,13 +585,16 @@ mod tests {
             Some(MAX_WAIT)
         );
         // Known points: the epoch, a leap day, and far ahead.
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(
-            parse_http_date("Thu, 29 Feb 2024 12:00:00 GMT"),
+            crate::time::parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"),
+            Some(0)
+        );
+        assert_eq!(
+            crate::time::parse_http_date("Thu, 29 Feb 2024 12:00:00 GMT"),
             Some(1_709_208_000)
         );
         assert_eq!(
-            parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"),
+            crate::time::parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"),
             Some(253_402_300_799)
         );
         // Sub-second clocks: the wait is what is left.
@@ -748,16 +684,10 @@ mod tests {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let days = secs / 86_400;
-        let (y, m, d) = civil_from_days(days as i64);
-        let rem = secs % 86_400;
-        let date = format!(
-            "Mon, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
-            MONTHS[(m - 1) as usize],
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        );
+        let date = jiff::Timestamp::from_second(secs as i64)
+            .unwrap()
+            .strftime("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
         let d = DEFAULT.decide(
             "GET",
             &status(429, Some(&date)),
@@ -766,18 +696,5 @@ mod tests {
             &mut || 0.5,
         );
         assert_eq!(wait(&d), Some(MAX_WAIT), "{date}");
-    }
-
-    /// Inverse of days_from_civil, for the test above.
-    fn civil_from_days(z: i64) -> (i64, i64, i64) {
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        (yoe + era * 400 + i64::from(m <= 2), m, d)
     }
 }

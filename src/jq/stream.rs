@@ -108,7 +108,7 @@ impl Items {
     ) -> Result<()> {
         let parse = |raw: &RawValue| {
             Input::parse(raw.get().as_bytes())
-                .map_err(|e| Error::Config(format!("--jq: the response is not valid JSON ({e})")))
+                .map_err(|e| Error::Response(format!("--jq: the response is not valid JSON ({e})")))
         };
         const BATCH: usize = 1024;
         match self {

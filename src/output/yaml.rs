@@ -77,7 +77,7 @@ fn serialize_num<S: Serializer>(n: &Num, s: S) -> std::result::Result<S::Ok, S::
 /// The YAML text of one value, ending with a newline.
 fn to_yaml(v: &Val) -> Result<String> {
     let mut text = serde_saphyr::to_string(&Yaml(v))
-        .map_err(|e| Error::Config(format!("-o yaml: cannot write YAML: {e}")))?;
+        .map_err(|e| Error::Response(format!("-o yaml: cannot write the response as YAML: {e}")))?;
     if !text.ends_with('\n') {
         text.push('\n');
     }
@@ -104,7 +104,7 @@ pub fn write_document<W: Write + ?Sized>(json: &[u8], out: &mut W) -> Option<Res
 
 fn parse(raw: &RawValue) -> Result<Val> {
     crate::jq::parse_val(raw.get().as_bytes())
-        .map_err(|e| Error::Config(format!("-o yaml: the response is not valid JSON ({e})")))
+        .map_err(|e| Error::Response(format!("-o yaml: the response is not valid JSON ({e})")))
 }
 
 /// A list as one YAML mapping, the fields around `items` in sorted order, the items one by one.

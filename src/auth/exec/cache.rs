@@ -22,8 +22,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Credential, format_rfc3339, parse_rfc3339};
+use super::Credential;
 use crate::auth::Secret;
+use crate::time::{format_rfc3339, parse_rfc3339};
 
 /// The version written in every cache file; files of another version are misses.
 const FORMAT: u32 = 1;
