@@ -94,17 +94,26 @@ impl Impersonation {
     }
 }
 
+/// Bytes escaped in an `Impersonate-Extra-` key: all but the header-name token characters.
+const NOT_TOKEN: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
 /// client-go escapes extra keys with `url.PathEscape`-like rules for header names.
 fn percent_encode_header_key(k: &str) -> String {
-    let mut out = String::new();
-    for b in k.bytes() {
-        if b.is_ascii_alphanumeric() || b"-!#$&'*+.^_`|~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(k, NOT_TOKEN).to_string()
 }
 
 /// The exec plugin that produced the credentials, kept so that a 401 can refresh them.
@@ -347,9 +356,22 @@ fn run_exec(
     Ok(creds)
 }
 
+impl Credentials {
+    /// After a 401: fresh credentials, when these can be refreshed (they came from an exec
+    /// plugin: its cached credential is dropped and it runs again); `None` otherwise.
+    pub fn refresh(&self, ctx: &ExecContext) -> Result<Option<Credentials>> {
+        refresh_exec(self, ctx)
+    }
+
+    /// True when [`Credentials::refresh`] can give other credentials.
+    pub fn refreshable(&self) -> bool {
+        self.exec.is_some()
+    }
+}
+
 /// After a 401: drop the cached exec credential, run the plugin again, and return the new
 /// credentials. `None` when the credentials did not come from an exec plugin.
-pub fn refresh_exec(creds: &Credentials, ctx: &ExecContext) -> Result<Option<Credentials>> {
+fn refresh_exec(creds: &Credentials, ctx: &ExecContext) -> Result<Option<Credentials>> {
     let Some(source) = creds.exec.clone() else {
         return Ok(None);
     };

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use ureq::http::{self, HeaderName, HeaderValue};
 
-use crate::auth::{self, Credentials};
+use crate::auth::Credentials;
 use crate::diag::{diag, io_reason, notice, sanitize, secs, warn};
 use crate::error::{Error, Result};
 use crate::http::body::{self, DEFAULT_ACCEPT, Payload};
@@ -229,11 +229,11 @@ impl<'r> Client<'r> {
         }
         let response = self.attempt(url, timings)?;
         if self.send_credentials
-            && self.credentials.exec.is_some()
+            && self.credentials.refreshable()
             && response.status() == 401
             && !self.request.is_streamed()
         {
-            if let Some(fresh) = auth::refresh_exec(&self.credentials, &self.target.exec_ctx)? {
+            if let Some(fresh) = self.credentials.refresh(&self.target.exec_ctx)? {
                 drop(response);
                 if self.net.verbose {
                     diag(&format!(

@@ -1,6 +1,7 @@
 //! Many contexts at once (`--context a --context b`, `--context 'prod-*'`, `--all-contexts`):
-//! the same request to each, concurrently (at most [`PARALLEL`] at a time), each with its own
-//! credentials.
+//! the same request to each, concurrently (at most [`PARALLEL`] at a time), each through its
+//! own [`Client`] with its own credentials (so retries, the 401 refresh and `-v` work as for one
+//! context).
 //!
 //! Output: one JSON object per context, `{"context": …, "status": …, "body": …}` (or
 //! `"error": …` when no response came), in context order, pretty or `-c`; a one-line summary per

@@ -1,7 +1,8 @@
 //! `--paginate`: follow `metadata.continue` across pages until the list is complete.
 //!
-//! Each page is fetched (with `limit`, added by `plan`) over the one [`Client`], parsed, and its items printed
-//! before the next page is asked for, so memory is bounded by one page. The output is one list
+//! Each page is fetched over the one [`Client`] (one connection, retries, `-v` timings per
+//! page; `limit` was added by `plan`), parsed, and its items printed before the next page is
+//! asked for, so memory is bounded by one page. The output is one list
 //! object as if the server had answered in one page (kind, apiVersion, the first page's
 //! metadata without `continue` and `remainingItemCount`, the items of every page), streamed
 //! through the JSON printer; with `-c` one item per line; with `--jq` the program runs on each
