@@ -114,6 +114,7 @@ impl Plan {
                 "--watch, --table and --include work with one context at a time".to_string(),
             ));
         }
+        crate::http::url::check_target(&args.target)?;
         let method = method(args)?;
         if args.paginate.is_some() && method != Method::GET {
             return Err(Error::Usage(format!(

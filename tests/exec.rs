@@ -1056,6 +1056,16 @@ current-context: test
             &["-d", "{}", "--until-deleted", "/api/v1/pods/x"][..],
             "--until and --until-deleted poll with GET, not -X POST",
         ),
+        (
+            &["/api/v1/pods#x"][..],
+            "\"/api/v1/pods#x\": '#' starts a URL fragment, which is never sent to the server; \
+             write %23 if it belongs to the path or query",
+        ),
+        (
+            &["https://u:p@127.0.0.1/api"][..],
+            "the URL holds a user name or password (user:password@HOST), which kcurl never \
+             sends; put credentials in the kubeconfig user, or use -H 'Authorization: …'",
+        ),
     ] {
         let out = run(kcurl(&env).args(args));
         assert_eq!(out.code, Some(2), "{args:?}: {out:?}");

@@ -31,29 +31,12 @@ impl ApiUrl {
 /// kept as given. Characters that cannot appear in a URL (spaces, `{`, `|`, non-ASCII…) are
 /// percent-encoded; existing `%XX` escapes are left alone.
 pub fn build_url(server: &str, target: &str) -> Result<ApiUrl> {
+    check_target(target)?;
     let lower = target.to_ascii_lowercase();
     let is_url = lower.starts_with("https://") || lower.starts_with("http://");
-    if is_url && has_userinfo(target) {
-        // The target is not echoed: it holds a password.
-        return Err(Error::Usage(
-            "the URL holds a user name or password (user:password@HOST), which kcurl never \
-             sends; put credentials in the kubeconfig user, or use -H 'Authorization: …'"
-                .to_string(),
-        ));
-    }
     let shown = short(target);
-    if target.contains('#') {
-        return Err(Error::Usage(format!(
-            "\"{shown}\": '#' starts a URL fragment, which is never sent to the server; write %23 \
-             if it belongs to the path or query"
-        )));
-    }
     let full = if is_url {
         normalize_origin(target)?
-    } else if target.contains("://") {
-        return Err(Error::Usage(format!(
-            "\"{shown}\": only http:// and https:// URLs (or an API path such as /api) are supported"
-        )));
     } else if target.starts_with('/') {
         format!("{server}{target}")
     } else {
@@ -82,6 +65,36 @@ pub fn build_url(server: &str, target: &str) -> Result<ApiUrl> {
     let same_origin = uri.scheme_str() == server_uri.scheme_str()
         && tls::authority_of(&uri) == tls::authority_of(&server_uri);
     Ok(ApiUrl { uri, same_origin })
+}
+
+/// The checks of a path or URL that need no server (`plan` runs them before anything is read
+/// or sent): no user name or password, no fragment, only http(s), a valid host name.
+pub fn check_target(target: &str) -> Result<()> {
+    let lower = target.to_ascii_lowercase();
+    let is_url = lower.starts_with("https://") || lower.starts_with("http://");
+    if is_url && has_userinfo(target) {
+        // The target is not echoed: it holds a password.
+        return Err(Error::Usage(
+            "the URL holds a user name or password (user:password@HOST), which kcurl never \
+             sends; put credentials in the kubeconfig user, or use -H 'Authorization: …'"
+                .to_string(),
+        ));
+    }
+    let shown = short(target);
+    if target.contains('#') {
+        return Err(Error::Usage(format!(
+            "\"{shown}\": '#' starts a URL fragment, which is never sent to the server; write %23 \
+             if it belongs to the path or query"
+        )));
+    }
+    if is_url {
+        normalize_origin(target)?;
+    } else if target.contains("://") {
+        return Err(Error::Usage(format!(
+            "\"{shown}\": only http:// and https:// URLs (or an API path such as /api) are supported"
+        )));
+    }
+    Ok(())
 }
 
 /// The longest URL the `http` crate accepts (`u16::MAX - 1` bytes), plus one.
