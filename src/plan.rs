@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ureq::http::{self, Method};
 
-use crate::cli::{Args, OutputFormat, PaginateMode, PatchType};
+use crate::cli::{Args, ColorChoice, OutputFormat, PaginateMode, PatchType};
 use crate::config;
 use crate::diag::{sanitize, warn};
 use crate::error::{Error, Result};
@@ -305,7 +305,7 @@ fn format(args: &Args) -> output::Options {
     let no_color = std::env::var("NO_COLOR").ok();
     let term = std::env::var("TERM").ok();
     let terminal = std::io::stdout().is_terminal();
-    let color = output::use_color(args.color, terminal, no_color.as_deref(), term.as_deref());
+    let color = use_color(args.color, terminal, no_color.as_deref(), term.as_deref());
     let format = if args.table {
         Format::Table { wide: args.wide }
     } else if args.raw {
@@ -329,6 +329,23 @@ fn format(args: &Args) -> output::Options {
     }
 }
 
+/// Decide whether to colour: `--color`, stdout being a terminal, `NO_COLOR`, `TERM=dumb`.
+pub fn use_color(
+    choice: ColorChoice,
+    stdout_is_tty: bool,
+    no_color: Option<&str>,
+    term: Option<&str>,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        // https://no-color.org: "when present and not an empty string".
+        ColorChoice::Auto => {
+            stdout_is_tty && no_color.is_none_or(str::is_empty) && term != Some("dumb")
+        }
+    }
+}
+
 /// The kubeconfig selection and the flags that override it.
 fn overrides(args: &Args) -> config::Overrides {
     config::Overrides {
@@ -348,5 +365,22 @@ fn overrides(args: &Args) -> config::Overrides {
         no_cache: args.no_cache,
         insecure: args.insecure,
         timeout: args.timeout,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_is_decided_once_from_all_inputs() {
+        use ColorChoice::*;
+        assert!(use_color(Auto, true, None, Some("xterm")));
+        assert!(!use_color(Auto, false, None, Some("xterm")));
+        assert!(!use_color(Auto, true, Some("1"), Some("xterm")));
+        assert!(use_color(Auto, true, Some(""), Some("xterm")));
+        assert!(!use_color(Auto, true, None, Some("dumb")));
+        assert!(use_color(Always, false, Some("1"), Some("dumb")));
+        assert!(!use_color(Never, true, None, None));
     }
 }

@@ -1,6 +1,6 @@
 //! Output: the response body on stdout, diagnostics on stderr.
 //!
-//! Colour is decided once ([`use_color`]) and passed down. JSON bodies are re-formatted while
+//! Colour is decided once (by `plan`) and passed down. JSON bodies are re-formatted while
 //! they stream in ([`json`]); everything else — and everything with `--raw` — is written through
 //! byte for byte and flushed as it arrives (logs with `follow=true`). Nothing the server sent
 //! is ever dropped: when a "JSON" body stops being JSON, the rest is written unchanged and a
@@ -14,27 +14,9 @@ use std::io::{self, BufWriter, Read, Write};
 
 use ureq::http;
 
-use crate::cli::ColorChoice;
 use crate::diag::{error, notice, sanitize, warn};
 use crate::error::{Error, Result, exit_code_for_status};
 use crate::json;
-
-/// Decide whether to colour: `--color`, stdout being a terminal, `NO_COLOR`, `TERM=dumb`.
-pub fn use_color(
-    choice: ColorChoice,
-    stdout_is_tty: bool,
-    no_color: Option<&str>,
-    term: Option<&str>,
-) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        // https://no-color.org: "when present and not an empty string".
-        ColorChoice::Auto => {
-            stdout_is_tty && no_color.is_none_or(str::is_empty) && term != Some("dumb")
-        }
-    }
-}
 
 /// The format the user asked for (`-c`, `--raw`, `-o yaml`, `--table`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -759,18 +741,6 @@ pub fn parse_warnings(value: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn colour_is_decided_once_from_all_inputs() {
-        use ColorChoice::*;
-        assert!(use_color(Auto, true, None, Some("xterm")));
-        assert!(!use_color(Auto, false, None, Some("xterm")));
-        assert!(!use_color(Auto, true, Some("1"), Some("xterm")));
-        assert!(use_color(Auto, true, Some(""), Some("xterm")));
-        assert!(!use_color(Auto, true, None, Some("dumb")));
-        assert!(use_color(Always, false, Some("1"), Some("dumb")));
-        assert!(!use_color(Never, true, None, None));
-    }
 
     #[test]
     fn json_content_types() {
