@@ -153,8 +153,18 @@ impl Spec {
                 ))
             })?;
         }
+        // discovery: -A goes with resource references only; -n is used by them.
+        let reference = crate::discovery::is_reference(&args.target);
+        if args.all_namespaces && !reference {
+            return Err(Error::Usage(format!(
+                "-A goes with a resource reference (kcurl pods -A), not a path ({}): a path \
+                 lists every namespace when it has no namespaces/NAME segment",
+                sanitize(&args.target)
+            )));
+        }
         // Here, not per cluster: said once however many contexts are asked.
         if let Some(ns) = &args.namespace
+            && !reference
             && !args.target.contains("{namespace}")
             && !args.target.contains("{ns}")
         {
@@ -360,11 +370,15 @@ impl<'a> Exchange<'a> {
                 ))
             })?;
         }
-        let path = fill_namespace(
-            &args.target,
-            args.namespace.as_deref(),
-            target.namespace.as_deref(),
-        );
+        // discovery: a resource reference becomes this cluster's path (src/discovery/hook.rs).
+        let path = match crate::discovery::hook::path_for(args, &target)? {
+            Some(path) => path,
+            None => fill_namespace(
+                &args.target,
+                args.namespace.as_deref(),
+                target.namespace.as_deref(),
+            ),
+        };
         let url = request::build_url(&target.server, &with_params(&path, &spec.params))?;
         let label = label.map(|l| format!("[{l}] ")).unwrap_or_default();
         let https = url

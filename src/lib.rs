@@ -8,6 +8,8 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+// discovery: resource references and TAB completion of references and paths.
+pub mod discovery;
 pub mod error;
 pub mod exchange;
 pub mod fanout;
