@@ -208,13 +208,8 @@ pub struct Args {
           add = clap_complete::ArgValueCompleter::new(crate::discovery::complete::namespace))]
     pub namespace: Option<String>,
 
-    /// With a resource reference: list across all namespaces (kubectl's -A).
-    #[arg(
-        short = 'A',
-        long,
-        help_heading = "Request",
-        conflicts_with = "namespace"
-    )]
+    /// With a resource reference: list across all namespaces (kubectl's -A; -n is then unused).
+    #[arg(short = 'A', long, help_heading = "Request")]
     pub all_namespaces: bool,
 
     /// Fetch the server's discovery documents again instead of using the cached ones.
