@@ -208,7 +208,9 @@ pub struct Args {
           add = clap_complete::ArgValueCompleter::new(crate::discovery::complete::namespace))]
     pub namespace: Option<String>,
 
-    /// With a resource reference: list across all namespaces (kubectl's -A; -n is then unused).
+    /// With a resource reference: list across all namespaces (kubectl's -A).
+    ///
+    /// For namespaced types only; -n is then unused.
     #[arg(short = 'A', long, help_heading = "Request")]
     pub all_namespaces: bool,
 
