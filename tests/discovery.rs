@@ -426,3 +426,375 @@ fn v2beta1_aggregated_discovery_is_read() {
         "* po → /api/v1/namespaces/x/pods (discovery fetched, aggregated v2beta1)"
     );
 }
+
+// --- TAB completion -------------------------------------------------------------------------
+
+/// The completion answer of `kcurl` for `words` (the last one is being completed), as the fish
+/// script asks for it: one candidate per line.
+fn complete(demo: &Demo, words: &[&str]) -> Out {
+    let mut cmd = demo.kcurl_std(&[]);
+    cmd.env("KCURL_COMPLETE", "fish")
+        .arg("--")
+        .arg("kcurl")
+        .args(words);
+    cmd.output().expect("run kcurl").into()
+}
+
+fn candidates(demo: &Demo, words: &[&str]) -> Vec<String> {
+    let out = complete(demo, words);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (Some(0), ""),
+        "{words:?}: {out:?}"
+    );
+    out.stdout.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn completion_of_references_and_of_paths_at_each_depth() {
+    let demo = Demo::start();
+    let c = |words: &[&str]| candidates(&demo, words);
+    // The first TAB fetches and caches the table; the next ones read it.
+    assert_eq!(c(&["dep"]), ["deployments"]);
+    assert_eq!(cache_files(demo.env.home()).len(), 1);
+    assert_eq!(c(&["cr"]), ["crontabs"]);
+    assert_eq!(c(&["deploy."]), ["deploy.apps", "deploy.v1.apps"]);
+    assert_eq!(c(&["deploy/"]), ["deploy/web"]);
+    assert_eq!(c(&["pod/w"]), ["pod/web-0", "pod/web-1", "pod/web-2"]);
+    assert_eq!(c(&["-n", "kube-system", "po/"]).len(), 3);
+    assert_eq!(c(&["pod/web-0/"]), ["pod/web-0/log"]);
+    assert_eq!(c(&["/ap"]), ["/api/", "/apis/"]);
+    assert_eq!(c(&["/api/"]), ["/api/v1/"]);
+    assert_eq!(c(&["/apis/"]), ["/apis/apps/", "/apis/stable.example.com/"]);
+    assert_eq!(c(&["/apis/apps/"]), ["/apis/apps/v1/"]);
+    assert_eq!(
+        c(&["/apis/apps/v1/"]),
+        ["/apis/apps/v1/namespaces/", "/apis/apps/v1/deployments"]
+    );
+    assert_eq!(
+        c(&["/api/v1/namespaces/"]),
+        [
+            "/api/v1/namespaces/default/",
+            "/api/v1/namespaces/demo/",
+            "/api/v1/namespaces/kube-system/"
+        ]
+    );
+    assert_eq!(
+        c(&["/api/v1/namespaces/demo/"]),
+        [
+            "/api/v1/namespaces/demo/pods/",
+            "/api/v1/namespaces/demo/configmaps/",
+            "/api/v1/namespaces/demo/services/"
+        ]
+    );
+    assert_eq!(
+        c(&["/api/v1/namespaces/demo/pods/web-"]),
+        [
+            "/api/v1/namespaces/demo/pods/web-0/",
+            "/api/v1/namespaces/demo/pods/web-1/",
+            "/api/v1/namespaces/demo/pods/web-2/"
+        ]
+    );
+    assert_eq!(
+        c(&["/api/v1/namespaces/demo/pods/web-0/"]),
+        ["/api/v1/namespaces/demo/pods/web-0/log"]
+    );
+    assert_eq!(
+        c(&["/apis/apps/v1/namespaces/demo/deployments/"]),
+        ["/apis/apps/v1/namespaces/demo/deployments/web"]
+    );
+    assert_eq!(c(&["-n", "d"]), ["default", "demo"]);
+    assert_eq!(c(&["--as", ""]), Vec::<String>::new());
+    // The rest of the line chooses the cluster and namespace.
+    assert_eq!(
+        c(&["--context", "prod", "deploy/"]),
+        ["deploy/web"],
+        "prod's namespace is default"
+    );
+}
+
+#[test]
+fn completion_is_quiet_and_bounded_when_the_cluster_cannot_answer() {
+    let env = Env::new();
+    // A server that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    // And a user whose exec plugin would prompt on the terminal (stderr) and read the answer.
+    let config = env.write(
+        ".kube/config",
+        &format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {{server: 'https://127.0.0.1:{port}', insecure-skip-tls-verify: true}}
+- name: gone
+  cluster: {{server: 'https://127.0.0.1:1'}}
+users:
+- name: u
+  user: {{token: t}}
+- name: prompt
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: sh
+      args: ['-c', 'echo PASSWORD? >&2; read x; echo nope']
+      interactiveMode: IfAvailable
+contexts:
+- name: silent
+  context: {{cluster: c, user: u}}
+- name: gone
+  context: {{cluster: gone, user: u}}
+- name: prompt
+  context: {{cluster: gone, user: prompt}}
+current-context: silent
+"
+        ),
+    );
+    for words in [
+        &["dep"][..],
+        &["/ap"],
+        &["/apis/"],
+        &["-n", ""],
+        &["--context", "gone", "deploy/"],
+        &["--context", "prompt", "dep"],
+        &["--context", "prompt", "-n", ""],
+        &["--kubeconfig", "/nonexistent", "dep"],
+    ] {
+        let started = std::time::Instant::now();
+        let out: Out = kcurl(&env)
+            .env("KUBECONFIG", &config)
+            .env("KCURL_COMPLETE", "fish")
+            .arg("--")
+            .arg("kcurl")
+            .args(words)
+            .output()
+            .unwrap()
+            .into();
+        let took = started.elapsed();
+        assert_eq!(out.code, Some(0), "{words:?}: {out:?}");
+        assert_eq!(out.stderr, "", "{words:?}: nothing on the terminal");
+        // The top of the API is known without the server.
+        let expected = if words[words.len() - 1] == "/ap" {
+            "/api/\n/apis/\n"
+        } else {
+            ""
+        };
+        assert_eq!(out.stdout, expected, "{words:?}");
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "{words:?} took {took:?}"
+        );
+    }
+    drop(silent);
+}
+
+/// `name` with a clean environment (HOME, PATH with kcurl first, KUBECONFIG), or `None` after
+/// one line on stderr when it is not installed; under CI=true a shell .ci/run installs must be
+/// there.
+#[cfg(unix)]
+fn shell(name: &str, demo: &Demo) -> Option<std::process::Command> {
+    if std::process::Command::new(name)
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        assert!(
+            !ci,
+            "{name} is not installed, and CI=true requires it (.ci/run installs it)"
+        );
+        eprintln!("notice: {name} is not installed; skipping its completion test");
+        return None;
+    }
+    let bin = demo.env.home().join("bin");
+    if !bin.exists() {
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(kcurl_path(), bin.join("kcurl")).unwrap();
+    }
+    let mut dirs = vec![bin];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    let mut cmd = std::process::Command::new(name);
+    cmd.env_clear()
+        .env("HOME", demo.env.home())
+        .env("XDG_CACHE_HOME", demo.env.home().join(".cache"))
+        .env("PATH", std::env::join_paths(dirs).unwrap())
+        .env("KUBECONFIG", demo.dir().join("kubeconfig"))
+        .current_dir(demo.env.home());
+    Some(cmd)
+}
+
+fn repo_file(relative: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+#[cfg(unix)]
+#[test]
+fn bash_completes_references_and_paths_through_the_committed_script() {
+    let demo = Demo::start();
+    let Some(mut bash) = shell("bash", &demo) else {
+        return;
+    };
+    // What bash does on TAB: set COMP_* and call the function `complete -F` registered, for
+    // each line given as an argument; the replies of each line end with a `--` line.
+    let script = r#"
+        source "$1"; shift
+        fn=$(complete -p kcurl | sed -n 's/.* -F \([^ ]*\) .*/\1/p')
+        for line in "$@"; do
+            read -r -a COMP_WORDS <<< "$line"
+            case "$line" in *' ') COMP_WORDS+=(''); esac
+            COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+            COMP_LINE=$line; COMP_POINT=${#COMP_LINE}; COMP_TYPE=9
+            COMPREPLY=()
+            "$fn" kcurl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+            printf '%s\n' "${COMPREPLY[@]}" --
+        done
+    "#;
+    let lines = [
+        "kcurl dep",
+        "kcurl deploy/",
+        "kcurl /ap",
+        "kcurl /apis/",
+        "kcurl /apis/apps/",
+        "kcurl /apis/apps/v1/",
+        "kcurl /api/v1/namespaces/",
+        "kcurl /api/v1/namespaces/demo/pods/web-1",
+        "kcurl /api/v1/namespaces/demo/pods/web-1/",
+        "kcurl -n de",
+    ];
+    let out = bash
+        .args(["--norc", "--noprofile", "-c", script, "bash"])
+        .arg(repo_file("completions/kcurl.bash"))
+        .args(lines)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "deployments\n--\n\
+         deploy/web\n--\n\
+         /api/\n/apis/\n--\n\
+         /apis/apps/\n/apis/stable.example.com/\n--\n\
+         /apis/apps/v1/\n--\n\
+         /apis/apps/v1/namespaces/\n/apis/apps/v1/deployments\n--\n\
+         /api/v1/namespaces/default/\n/api/v1/namespaces/demo/\n/api/v1/namespaces/kube-system/\n--\n\
+         /api/v1/namespaces/demo/pods/web-1/\n--\n\
+         /api/v1/namespaces/demo/pods/web-1/log\n--\n\
+         default\ndemo\n--\n",
+        "{out:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fish_completes_references_and_paths_through_the_committed_script() {
+    let demo = Demo::start();
+    let Some(mut fish) = shell("fish", &demo) else {
+        return;
+    };
+    let script = "source $argv[1]
+        for line in $argv[2..]
+            complete -C $line
+            echo ==
+        end";
+    let out = fish
+        .args(["--no-config", "-c", script])
+        .arg(repo_file("completions/kcurl.fish"))
+        .args([
+            "kcurl dep",
+            "kcurl deploy/",
+            "kcurl /apis/",
+            "kcurl /api/v1/namespaces/demo/pods/web-0/",
+            "kcurl -n kube",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "deployments\n==\ndeploy/web\n==\n/apis/apps/\n/apis/stable.example.com/\n==\n\
+         /api/v1/namespaces/demo/pods/web-0/log\n==\nkube-system\n==\n",
+        "{out:?}"
+    );
+}
+
+/// zsh's completion system only runs in an interactive shell, so this one types into a real
+/// zsh under tmux and reads the screen.
+#[cfg(unix)]
+#[test]
+fn zsh_completes_references_and_paths_under_tmux() {
+    let demo = Demo::start();
+    let (Some(zsh), Some(_)) = (shell("zsh", &demo), shell("tmux", &demo)) else {
+        return;
+    };
+    drop(zsh);
+    let socket = demo.env.home().join("tmux.sock");
+    let tmux = |args: &[&str]| {
+        let mut cmd = shell("tmux", &demo).unwrap();
+        let out = cmd.arg("-S").arg(&socket).args(args).output().unwrap();
+        assert!(out.status.success(), "tmux {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let fpath = demo.env.home().join("zfunc");
+    std::fs::create_dir_all(&fpath).unwrap();
+    std::fs::copy(repo_file("completions/_kcurl"), fpath.join("_kcurl")).unwrap();
+    let rc = demo.env.home().join(".zshrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "fpath=({} $fpath)\nautoload -U compinit && compinit -u\nPROMPT='%% '\n",
+            fpath.display()
+        ),
+    )
+    .unwrap();
+    tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "200",
+        "-y",
+        "20",
+        "env",
+        &format!("ZDOTDIR={}", demo.env.home().display()),
+        "zsh",
+    ]);
+    // Each line is typed, TAB pressed, and the screen read until the completed line shows.
+    let screen_has = |want: &str| {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let screen = tmux(&["capture-pane", "-p"]);
+            if screen.lines().any(|l| l.trim_end() == want) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "want {want:?}, screen:\n{screen}"
+            );
+            std::thread::yield_now();
+        }
+    };
+    screen_has("%");
+    for (typed, completed) in [
+        ("kcurl dep", "% kcurl deployments"),
+        ("kcurl deploy/", "% kcurl deploy/web"),
+        ("kcurl /apis/ap", "% kcurl /apis/apps/"),
+        (
+            "kcurl /apis/apps/v1/namespaces/demo/dep",
+            "% kcurl /apis/apps/v1/namespaces/demo/deployments/",
+        ),
+        (
+            "kcurl /api/v1/namespaces/demo/pods/web-0/",
+            "% kcurl /api/v1/namespaces/demo/pods/web-0/log",
+        ),
+        ("kcurl -n kube-", "% kcurl -n kube-system"),
+    ] {
+        tmux(&["send-keys", typed, "Tab"]);
+        screen_has(completed);
+        tmux(&["send-keys", "C-u"]);
+        tmux(&["send-keys", "clear", "Enter"]);
+        screen_has("%");
+    }
+    tmux(&["kill-server"]);
+}

@@ -251,6 +251,10 @@ pub fn target(current: &OsStr) -> Vec<CompletionCandidate> {
     let Some(current) = current.to_str().map(str::to_string) else {
         return Vec::new();
     };
+    // The top of the API needs no server.
+    if current.starts_with('/') && !current[1..].contains('/') {
+        return filtered(ROOTS.iter().map(|r| r.to_string()).collect(), &current);
+    }
     let Some(args) = words_args() else {
         return Vec::new();
     };
@@ -260,11 +264,7 @@ pub fn target(current: &OsStr) -> Vec<CompletionCandidate> {
     let words = within(deadline, move || {
         let mut session = Session::new(args, deadline);
         let Some(table) = session.table() else {
-            return if word.starts_with('/') {
-                ROOTS.iter().map(|r| r.to_string()).collect()
-            } else {
-                Vec::new()
-            };
+            return Vec::new();
         };
         let ns = session.namespace();
         let plan = plan(&table, &word, &ns);
