@@ -214,6 +214,17 @@ fn unknown_types_and_subresources_are_usage_errors_with_suggestions() {
             .starts_with("kcurl: error: -A goes with a resource reference"),
         "{out:?}"
     );
+    // Discovery the server refuses: the status, and the way around it.
+    let out = demo.kcurl(&["--token", "wrong", "--refresh-discovery", "pods"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            Some(1),
+            "",
+            "kcurl: error: discovery: GET /api: the server answered 401 (kcurl -v shows the \
+             exchange); a path (/…) needs no discovery\n"
+        )
+    );
     // Usage errors are said even with -s.
     let out = demo.kcurl(&["-s", "podz"]);
     assert_eq!(out.code, Some(2));

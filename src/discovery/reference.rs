@@ -13,7 +13,10 @@ const PATH_ROOTS: &[&str] = &[
     "openapi",
     "metrics",
     "logs",
-    ".well-known",
+    "openid",
+    "debug",
+    "swagger.json",
+    "swaggerapi",
 ];
 
 /// A resource reference: `TYPE[/NAME[/SUBRESOURCE[/…]]][?QUERY]`.
@@ -79,6 +82,8 @@ mod tests {
             "healthz?verbose",
             "readyz",
             "openapi/v2",
+            "openid/v1/jwks",
+            "debug/pprof/",
             "https://h/api",
             "{ns}/x",
             ".hidden",

@@ -109,7 +109,9 @@ fn aggregated_version(doc: &Fetched) -> Option<&'static str> {
 }
 
 fn bad(path: &str, what: impl std::fmt::Display) -> Error {
-    Error::Config(format!("discovery {path}: {what}"))
+    Error::Config(format!(
+        "discovery: GET {path}: not a discovery document: {what}"
+    ))
 }
 
 fn check_ok(doc: &Fetched) -> Result<()> {
@@ -117,7 +119,8 @@ fn check_ok(doc: &Fetched) -> Result<()> {
         return Ok(());
     }
     Err(Error::Config(format!(
-        "discovery {}: the server answered {}; a path (/…) needs no discovery",
+        "discovery: GET {}: the server answered {} (kcurl -v shows the exchange); a path (/…) \
+         needs no discovery",
         doc.path, doc.status
     )))
 }
