@@ -59,7 +59,13 @@ const MOST_USED: &str = "Most used";
     max_term_width = 100
 )]
 pub struct Args {
-    /// API path (/api/v1/pods?limit=5) or full https:// URL.
+    /// API path (/api/v1/pods?limit=5), full https:// URL, or resource (pods, deploy/web).
+    ///
+    /// A resource reference (anything not starting with / that is not a URL or a path such as
+    /// api/v1/pods) is resolved through the server's discovery, cached: TYPE[/NAME[/SUBRESOURCE]]
+    /// where TYPE is a plural, singular, short name or kind (pods, pod, po, Pod), optionally
+    /// qualified (deployments.apps, deploy.v1.apps); e.g. deploy/web -n prod, pod/web-0/log,
+    /// nodes. -v shows the path it resolved to.
     ///
     /// A path is appended to the cluster's server URL, keeping any path prefix the server URL
     /// has (https://host/k8s/clusters/c-1 + /api → https://host/k8s/clusters/c-1/api). The query
@@ -70,7 +76,8 @@ pub struct Args {
         value_name = "PATH|URL",
         required = true,
         default_value = "",
-        hide_default_value = true
+        hide_default_value = true,
+        add = clap_complete::ArgValueCompleter::new(crate::discovery::complete::target)
     )]
     pub target: String,
 
@@ -201,8 +208,23 @@ pub struct Args {
     pub all_contexts: bool,
 
     /// Namespace for {namespace} or {ns} in PATH [default: the context's, else default].
-    #[arg(short = 'n', long, value_name = "NAME", help_heading = MOST_USED)]
+    #[arg(short = 'n', long, value_name = "NAME", help_heading = MOST_USED,
+          add = clap_complete::ArgValueCompleter::new(crate::discovery::complete::namespace))]
     pub namespace: Option<String>,
+
+    /// With a resource reference: list across all namespaces (kubectl's -A).
+    ///
+    /// For namespaced types only; -n is then unused.
+    #[arg(short = 'A', long, help_heading = "Request")]
+    pub all_namespaces: bool,
+
+    /// Fetch the server's discovery documents again instead of using the cached ones.
+    ///
+    /// Resource references are resolved through a table of the server's resource types kept
+    /// 6 hours in the user cache directory (~/.cache/kcurl/discovery on Linux); a type not in a
+    /// table older than a minute refreshes it by itself.
+    #[arg(long, hide_short_help = true, help_heading = "Request")]
+    pub refresh_discovery: bool,
 
     /// Kubeconfig cluster to use instead of the context's.
     #[arg(long, value_name = "NAME", hide_short_help = true, help_heading = "Kubeconfig",
@@ -290,11 +312,12 @@ pub struct Args {
     )]
     pub as_uid: Option<String>,
 
-    /// Do not read or write the exec credential cache (also: KCURL_NO_CACHE=1).
+    /// Do not read or write the caches: exec credentials, discovery (also: KCURL_NO_CACHE=1).
     ///
     /// kcurl keeps credentials from exec plugins that carry an expiry in the user cache
     /// directory (~/.cache/kcurl/exec on Linux, files 0600) and reuses them until shortly
-    /// before they expire, instead of running the plugin on every call as kubectl does.
+    /// before they expire, instead of running the plugin on every call as kubectl does; and
+    /// the server's resource types for resource references (~/.cache/kcurl/discovery).
     #[arg(long, env = "KCURL_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new(),
           hide_short_help = true, help_heading = "Connection")]
     pub no_cache: bool,

@@ -294,7 +294,8 @@ fn exec_cache(args: &Overrides) -> auth::exec::Cache {
 
 /// A server URL without a trailing slash; a bare `host:port` means https (client-go
 /// `DefaultServerURL`). Only http and https are accepted.
-fn normalize_server(s: &str, field: &str) -> Result<String> {
+// discovery: completion keys the discovery cache by the server URL without resolving credentials.
+pub(crate) fn normalize_server(s: &str, field: &str) -> Result<String> {
     let s = s.trim();
     let with_scheme = if s.contains("://") {
         s.to_string()

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod discovery;
 pub mod error;
 pub mod generate;
 pub mod http;

@@ -29,6 +29,8 @@ pub struct Api {
     pub cache: bench::Cache,
     /// Log each request on stderr.
     pub verbose: bool,
+    /// Serve only the legacy discovery documents, as a server without aggregated discovery.
+    pub legacy_discovery: bool,
 }
 
 /// A request's query, percent-decoded.
@@ -163,6 +165,12 @@ fn route(api: &Api, req: &Request) -> Reply {
         }
         ["apis", group, "v1", rest @ ..] if !rest.is_empty() => {
             resource_request(api, req, &q, user, group, rest)
+        }
+        [root @ ("api" | "apis")] if !api.legacy_discovery => {
+            match discovery::aggregated_format(req.header("accept")) {
+                Some(format) => discovery::aggregated(*root == "api", format),
+                None => discovery::document(path).unwrap_or_else(unknown_path),
+            }
         }
         _ => discovery::document(path).unwrap_or_else(unknown_path),
     }

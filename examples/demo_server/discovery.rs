@@ -1,5 +1,7 @@
 //! What a client reads before it reads objects: `/version`, the discovery documents (`/api`,
-//! `/api/v1`, `/apis`, `/apis/GROUP[/v1]`, built from the resources the demo serves), small
+//! `/api/v1`, `/apis`, `/apis/GROUP[/v1]`, built from the resources the demo serves; `/api` and
+//! `/apis` also as aggregated discovery v2 or v2beta1 when the Accept header asks, unless the
+//! demo runs with `--legacy-discovery`, as a server older than 1.26 would), small
 //! `/openapi/v2` (paths only) and `/openapi/v3` (index) documents, and the health endpoints
 //! (`/healthz`, `/livez`, `/readyz`, with `?verbose` listing the checks as kube-apiserver does).
 
@@ -44,20 +46,25 @@ pub fn health(endpoint: &str, verbose: bool) -> Reply {
     Reply::text(200, body).set_header("X-Content-Type-Options", "nosniff")
 }
 
+/// The short names kube-apiserver gives (and the CRD's `ct`).
+fn short_names(plural: &str) -> Vec<&'static str> {
+    match plural {
+        "namespaces" => vec!["ns"],
+        "pods" => vec!["po"],
+        "configmaps" => vec!["cm"],
+        "deployments" => vec!["deploy"],
+        "services" => vec!["svc"],
+        "crontabs" => vec!["ct"],
+        _ => vec![],
+    }
+}
+
 fn resource_list(group_version: &str, group: &str) -> Value {
     let resources: Vec<Value> = RESOURCES
         .iter()
         .filter(|r| r.group == group)
         .flat_map(|r| {
-            let short = match r.plural {
-                "namespaces" => vec!["ns"],
-                "pods" => vec!["po"],
-                "configmaps" => vec!["cm"],
-                "deployments" => vec!["deploy"],
-                "services" => vec!["svc"],
-                "crontabs" => vec!["ct"],
-                _ => vec![],
-            };
+            let short = short_names(r.plural);
             let main = json!({
                 "name": r.plural,
                 "singularName": r.kind.to_ascii_lowercase(),
@@ -89,6 +96,83 @@ fn groups() -> Vec<&'static str> {
 fn group(name: &str) -> Value {
     let version = json!({"groupVersion": format!("{name}/v1"), "version": "v1"});
     json!({"kind": "APIGroup", "apiVersion": "v1", "name": name, "versions": [version], "preferredVersion": version})
+}
+
+/// Which discovery format a request's Accept asks for first: aggregated `v2` or `v2beta1`
+/// (`application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList`), else `None`
+/// (the legacy documents), as kube-apiserver negotiates it: the first type it serves wins.
+pub fn aggregated_format(accept: Option<&str>) -> Option<&'static str> {
+    for entry in accept.unwrap_or("").split(',') {
+        let params: Vec<String> = entry
+            .split(';')
+            .map(|p| p.trim().to_ascii_lowercase().replace(' ', ""))
+            .collect();
+        let has = |p: &str| params.iter().any(|x| x == p);
+        match params.first().map(String::as_str) {
+            Some("application/json")
+                if has("g=apidiscovery.k8s.io") && has("as=apigroupdiscoverylist") =>
+            {
+                if has("v=v2") {
+                    return Some("v2");
+                }
+                if has("v=v2beta1") {
+                    return Some("v2beta1");
+                }
+            }
+            Some("application/json" | "*/*" | "application/*") => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `/api` or `/apis` as an `APIGroupDiscoveryList` (aggregated discovery): every group,
+/// version and resource in one document, with scope, singular, short names and subresources.
+pub fn aggregated(core: bool, format: &str) -> Reply {
+    let names: Vec<&str> = if core { vec![""] } else { groups() };
+    let items: Vec<Value> = names
+        .into_iter()
+        .map(|g| {
+            let resources: Vec<Value> = RESOURCES
+                .iter()
+                .filter(|r| r.group == g)
+                .map(|r| {
+                    let subresources: Vec<Value> = if r.plural == "pods" {
+                        vec![json!({"subresource": "log", "responseKind": {"group": "", "version": "", "kind": "Pod"}, "verbs": ["get"]})]
+                    } else {
+                        vec![]
+                    };
+                    json!({
+                        "resource": r.plural,
+                        "responseKind": {"group": "", "version": "", "kind": r.kind},
+                        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+                        "singularResource": r.kind.to_ascii_lowercase(),
+                        "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
+                        "shortNames": short_names(r.plural),
+                        "subresources": subresources,
+                    })
+                })
+                .collect();
+            let metadata = if g.is_empty() {
+                json!({})
+            } else {
+                json!({ "name": g })
+            };
+            json!({"metadata": metadata, "versions": [{"version": "v1", "resources": resources, "freshness": "Current"}]})
+        })
+        .collect();
+    let body = json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{format}"),
+        "metadata": {},
+        "items": items,
+    });
+    Reply::json(200, body.to_string())
+        .set_header(
+            "Content-Type",
+            &format!("application/json;g=apidiscovery.k8s.io;v={format};as=APIGroupDiscoveryList"),
+        )
+        .header("Vary", "Accept")
 }
 
 /// The discovery document at `path` (no leading or trailing slash), if it is one.

@@ -9,6 +9,7 @@
 //! cargo run --release --example demo_server -- -v      # and logs each request on stderr
 //! cargo run --release --example demo_server -- --history 5   # keep 5 changes (default 10000):
 //!                                                      # older watch/continue points get 410
+//! cargo run --release --example demo_server -- --legacy-discovery   # no aggregated discovery
 //! ```
 //!
 //! It writes `DIR/kubeconfig` with five contexts on this server: `demo` (current) and `prod`
@@ -53,12 +54,14 @@ use support::server::ServerBuilder;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut verbose = false;
+    let mut legacy_discovery = false;
     let mut history = store::DEFAULT_HISTORY;
     let mut dir = PathBuf::from("kcurl-demo");
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-v" | "--verbose" => verbose = true,
+            "--legacy-discovery" => legacy_discovery = true,
             "--history" => match args.next().and_then(|n| n.parse().ok()) {
                 Some(n) => history = n,
                 None => {
@@ -68,7 +71,9 @@ fn main() {
             },
             other if !other.starts_with('-') => dir = PathBuf::from(other),
             other => {
-                eprintln!("demo_server: unknown option {other} (options: DIR, -v, --history N)");
+                eprintln!(
+                    "demo_server: unknown option {other} (options: DIR, -v, --history N, --legacy-discovery)"
+                );
                 std::process::exit(2);
             }
         }
@@ -100,6 +105,7 @@ fn main() {
         },
         cache: Default::default(),
         verbose,
+        legacy_discovery,
     };
     // Quiet: a client that goes away (Ctrl-C of a watch) is not worth a line here.
     let server = ServerBuilder::new(&pki)

@@ -26,6 +26,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use cache::Cache;
+// discovery: its cache follows the same file rules (src/discovery/cache.rs).
+pub(crate) use cache::{key_of, read_private, write_atomic};
 
 use super::Secret;
 use crate::diag::{io_reason, shorten};

@@ -49,4 +49,5 @@ suite::portable_tests!(
     tokens_are_authenticated_and_authorised_by_the_server,
     client_certificate_user,
     exec_plugin_token,
+    resource_references_resolve_like_paths,
 );

@@ -59,6 +59,7 @@ suite::portable_tests!(
     until_waits_for_a_concurrent_change_and_until_deleted_for_a_delete,
     all_contexts_each_get_their_own_answer,
     bounded_watch_ends_cleanly_and_fail_keeps_stdout_empty,
+    resource_references_resolve_like_paths,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -318,3 +319,118 @@ fn same_bytes_and_objects_as_kubectl() {
 
 // ---------------------------------------------------------------------------------------------
 // CI habits, against the real server's answers
+
+/// Moves the `fetched` time of every discovery cache file under `home` `secs` into the past.
+fn age_discovery_cache(home: &std::path::Path, secs: u64) {
+    let dir = home.join(".cache/kcurl/discovery");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let mut v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let fetched = v["fetched"].as_u64().unwrap();
+        v["fetched"] = (fetched - secs).into();
+        std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    }
+}
+
+/// Cluster-scoped types, core-first and preferred-version choices, and a CRD created after the
+/// discovery cache was written: not found while the cache is younger than a minute, found by
+/// the refresh a miss triggers once it is older, and by --refresh-discovery at any time.
+#[test]
+fn references_follow_discovery_and_a_new_crd_refreshes_the_cache() {
+    let Some(k) = cluster() else { return };
+    let line = |out: &Out| {
+        out.stderr
+            .lines()
+            .find(|l| l.contains(" → /"))
+            .unwrap_or_else(|| panic!("no resolved line:\n{out:?}"))
+            .to_string()
+    };
+    let out = k.run(&["-v", "nodes", "--jq", ".kind"]);
+    assert_eq!(out.stdout, "NodeList\n", "{out:?}");
+    assert_eq!(
+        line(&out),
+        "* nodes → /api/v1/nodes (discovery fetched, aggregated v2)"
+    );
+    let out = k.run(&["-v", "events", "-n", "default"]);
+    assert!(
+        line(&out).starts_with("* events → /api/v1/namespaces/default/events (discovery cache, "),
+        "core first: {out:?}"
+    );
+    let out = k.run(&["-v", "hpa", "-n", "default"]);
+    assert!(
+        line(&out).starts_with(
+            "* hpa → /apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers ("
+        ),
+        "preferred version: {out:?}"
+    );
+    let out = k.run(&["-v", "hpa.v1.autoscaling", "-n", "default"]);
+    assert!(
+        line(&out).starts_with(
+            "* hpa.v1.autoscaling → /apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers ("
+        ),
+        "{out:?}"
+    );
+
+    let crd = r#"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+      "metadata":{"name":"gadgets.refresh.kcurl.test"},
+      "spec":{"group":"refresh.kcurl.test","scope":"Namespaced",
+        "names":{"plural":"gadgets","singular":"gadget","kind":"Gadget","shortNames":["gdg"]},
+        "versions":[{"name":"v1","served":true,"storage":true,
+          "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}"#;
+    k.json(&[
+        "-d",
+        crd,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+    ]);
+    // Wait until aggregated discovery lists the new group.
+    let listed = k.run(&[
+        "-H",
+        "Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        "--until",
+        r#"[.items[].metadata.name] | index("refresh.kcurl.test")"#,
+        "--interval",
+        "0.2",
+        "--timeout",
+        "60",
+        "-c",
+        "--jq",
+        ".kind",
+        "/apis",
+    ]);
+    assert_eq!(listed.code, Some(0), "{listed:?}");
+
+    // The cache is younger than a minute: trusted, the new type is not there.
+    let out = k.run(&["gdg"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("kcurl: error: no resource type \"gdg\" on this server"),
+        "{out:?}"
+    );
+    // Older than a minute: the miss refreshes it.
+    age_discovery_cache(k.env.home(), 120);
+    let out = k.run(&["-v", "gdg", "-n", "default", "--jq", ".kind"]);
+    assert_eq!(out.stdout, "GadgetList\n", "{out:?}");
+    assert_eq!(
+        line(&out),
+        "* gdg → /apis/refresh.kcurl.test/v1/namespaces/default/gadgets (discovery fetched, \
+         aggregated v2 (the cached table missed it))"
+    );
+    let out = k.run(&[
+        "-v",
+        "--refresh-discovery",
+        "gadget.v1.refresh.kcurl.test",
+        "-A",
+    ]);
+    assert_eq!(
+        line(&out),
+        "* gadget.v1.refresh.kcurl.test → /apis/refresh.kcurl.test/v1/gadgets (discovery \
+         fetched, aggregated v2)"
+    );
+    let out = k.run(&[
+        "-X",
+        "DELETE",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.refresh.kcurl.test",
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+}

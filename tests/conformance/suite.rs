@@ -994,3 +994,92 @@ pub fn bounded_watch_ends_cleanly_and_fail_keeps_stdout_empty(k: &Cluster) {
     assert!(out.stderr.contains("--token"), "{out:?}");
     assert_no_secret(&out, &["wrong-token-value"]);
 }
+
+/// Resource references resolve through the server's own discovery to the paths kubectl uses:
+/// plural, singular, short name, kind, `resource.group`, `resource.version.group`, names,
+/// subresources, cluster-scoped types, CRDs, `-A`; unknown types are usage errors.
+pub fn resource_references_resolve_like_paths(k: &Cluster) {
+    let ns = k.namespace("references");
+    let run = |args: &[&str]| {
+        let mut all = vec!["-n", ns.as_str()];
+        all.extend_from_slice(args);
+        k.run(&all)
+    };
+    let stdout = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.code, Some(0), "kcurl {args:?}:\n{out:?}");
+        out.stdout
+    };
+    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"made-by-ref"},"data":{"a":"1"}}"#;
+    assert_eq!(
+        stdout(&["cm", "-d", body, "--jq", ".metadata.namespace"]),
+        format!("{ns}\n")
+    );
+    for t in [
+        "configmaps",
+        "configmap",
+        "cm",
+        "ConfigMap",
+        "configmaps.v1.",
+    ] {
+        assert_eq!(
+            stdout(&[t, "-c", "--jq", ".items[].metadata.name"]),
+            "made-by-ref\n",
+            "{t}"
+        );
+    }
+    assert_eq!(stdout(&["cm/made-by-ref", "--jq", ".data.a"]), "1\n");
+    for t in [
+        "deployments",
+        "deploy",
+        "deployments.apps",
+        "deploy.v1.apps",
+        "Deployment",
+    ] {
+        assert_eq!(stdout(&[t, "--jq", ".kind"]), "DeploymentList\n", "{t}");
+    }
+    for t in [
+        "crontabs",
+        "ct",
+        "crontabs.stable.example.com",
+        "ct.v1.stable.example.com",
+    ] {
+        assert_eq!(stdout(&[t, "--jq", ".kind"]), "CronTabList\n", "{t}");
+    }
+    assert_eq!(
+        stdout(&[&format!("ns/{ns}"), "--jq", ".metadata.name"]),
+        format!("{ns}\n")
+    );
+    let all = stdout(&["cm", "-A", "-c", "--jq", ".items[].metadata.namespace"]);
+    assert!(all.lines().any(|l| l == ns), "{all}");
+    // The path a subresource resolves to, as -v says (the pod does not exist: 404, exit 4).
+    let out = run(&["-v", "pod/nope/log"]);
+    assert_eq!(out.code, Some(4), "{out:?}");
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains(" → /"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(&format!(
+            "* pod/nope/log → /api/v1/namespaces/{ns}/pods/nope/log ("
+        )),
+        "{out:?}"
+    );
+    let out = run(&["podz"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            Some(2),
+            "",
+            "kcurl: error: no resource type \"podz\" on this server; did you mean pods?\n"
+        )
+    );
+    let out = run(&["deploy/web/scalez"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("kcurl: error: deployments has no subresource \"scalez\" on this server"),
+        "{out:?}"
+    );
+}

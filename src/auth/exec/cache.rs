@@ -109,14 +109,7 @@ impl Cache {
         let Ok(body) = serde_json::to_vec(&out) else {
             return;
         };
-        if !prepare_dir(dir) {
-            return;
-        }
-        let tmp = dir.join(temp_name(key));
-        let written = write_private(&tmp, &body).and_then(|()| fs::rename(&tmp, file(dir, key)));
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
+        write_atomic(dir, key, &body);
     }
 
     /// Delete the file under `key`, if any.
@@ -128,30 +121,49 @@ impl Cache {
 
     /// The bytes of the file under `key`, only when the folder and the file are private.
     fn read(&self, key: &str) -> Option<Vec<u8>> {
-        let dir = self.dir.as_deref()?;
-        if !dir_is_private(dir) {
-            return None;
-        }
-        let path = file(dir, key);
-        // lstat first (a symlink is not a regular file), then check the opened file is the
-        // same one, so a swap between the two cannot slip another file in.
-        let before = fs::symlink_metadata(&path).ok()?;
-        if !file_is_private(&before) {
-            return None;
-        }
-        let f = File::open(&path).ok()?;
-        let after = f.metadata().ok()?;
-        if !file_is_private(&after) || !same_file(&before, &after) {
-            return None;
-        }
-        let mut bytes = Vec::new();
-        f.take(MAX_FILE_LEN).read_to_end(&mut bytes).ok()?;
-        Some(bytes)
+        read_private(self.dir.as_deref()?, key, MAX_FILE_LEN)
+    }
+}
+
+/// The bytes of `<dir>/<key>.json`, only when the folder and the file are private (shared with
+/// the discovery cache, `crate::discovery::cache`).
+pub(crate) fn read_private(dir: &Path, key: &str, max_len: u64) -> Option<Vec<u8>> {
+    if !dir_is_private(dir) {
+        return None;
+    }
+    let path = file(dir, key);
+    // lstat first (a symlink is not a regular file), then check the opened file is the
+    // same one, so a swap between the two cannot slip another file in.
+    let before = fs::symlink_metadata(&path).ok()?;
+    if !file_is_private(&before) {
+        return None;
+    }
+    let f = File::open(&path).ok()?;
+    let after = f.metadata().ok()?;
+    if !file_is_private(&after) || !same_file(&before, &after) {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    f.take(max_len).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// Write `body` to `<dir>/<key>.json` (0600, through a temp file and a rename, in a 0700
+/// folder created when missing); silently nothing when that is not possible. Shared with the
+/// discovery cache.
+pub(crate) fn write_atomic(dir: &Path, key: &str, body: &[u8]) {
+    if !prepare_dir(dir) {
+        return;
+    }
+    let tmp = dir.join(temp_name(key));
+    let written = write_private(&tmp, body).and_then(|()| fs::rename(&tmp, file(dir, key)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
     }
 }
 
 /// SHA-256 of `material`, in lower-case hex: the cache key.
-pub(super) fn key_of(material: &[u8]) -> String {
+pub(crate) fn key_of(material: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, material);
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
