@@ -4,6 +4,8 @@
 //! [`Args`] (and `main` and `generate`, to parse and describe it). Its only I/O is reading the
 //! kubeconfig at TAB time, to complete context, cluster and user names.
 
+pub mod complete;
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -77,7 +79,7 @@ pub struct Args {
         required = true,
         default_value = "",
         hide_default_value = true,
-        add = clap_complete::ArgValueCompleter::new(crate::discovery::complete::target)
+        add = clap_complete::ArgValueCompleter::new(complete::target)
     )]
     pub target: String,
 
@@ -209,7 +211,7 @@ pub struct Args {
 
     /// Namespace for {namespace} or {ns} in PATH [default: the context's, else default].
     #[arg(short = 'n', long, value_name = "NAME", help_heading = MOST_USED,
-          add = clap_complete::ArgValueCompleter::new(crate::discovery::complete::namespace))]
+          add = clap_complete::ArgValueCompleter::new(complete::namespace))]
     pub namespace: Option<String>,
 
     /// With a resource reference: list across all namespaces (kubectl's -A).
@@ -757,6 +759,30 @@ fn kubeconfig_flag(
     match (value.to_str().and_then(|v| v.strip_prefix("~/")), home) {
         (Some(rest), Some(home)) => Some(home.join(rest)),
         _ => Some(value.into()),
+    }
+}
+
+impl Args {
+    /// The kubeconfig selection and the flags that override it.
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            kubeconfig: self.kubeconfig.clone(),
+            cluster: self.cluster.clone(),
+            user: self.user.clone(),
+            in_cluster: self.in_cluster,
+            service_account_dir: self.service_account_dir.clone(),
+            server: self.server.clone(),
+            token: self.token.clone(),
+            certificate_authority: self.certificate_authority.clone(),
+            client_certificate: self.client_certificate.clone(),
+            client_key: self.client_key.clone(),
+            as_user: self.as_user.clone(),
+            as_groups: self.as_groups.clone(),
+            as_uid: self.as_uid.clone(),
+            no_cache: self.no_cache,
+            insecure: self.insecure,
+            timeout: self.timeout,
+        }
     }
 }
 

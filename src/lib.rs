@@ -64,7 +64,16 @@ pub fn run(plan: &Plan) -> Result<u8> {
 /// Resolve `context` and build its client; the output options with its 401 hint.
 fn connect<'p>(plan: &'p Plan, context: Option<&str>) -> Result<(Client<'p>, output::Options)> {
     let target = config::resolve(&plan.overrides, context)?;
-    let client = Client::new(&plan.request, plan.net, target, None)?;
+    let mut client = Client::new(&plan.request, plan.net, target, None)?;
+    if let Some(settings) = &plan.discovery {
+        discovery::hook::resolve_on(
+            &mut client,
+            &plan.request.target,
+            plan.request.namespace.as_deref(),
+            settings,
+            "",
+        )?;
+    }
     interrupt_exits_130();
     let opts = output::Options {
         unauthorized: Some(client.unauthorized_hint()),

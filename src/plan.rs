@@ -14,6 +14,7 @@ use ureq::http::{self, Method};
 use crate::cli::{Args, ColorChoice, OutputFormat, PaginateMode, PatchType};
 use crate::config;
 use crate::diag::{sanitize, warn};
+use crate::discovery;
 use crate::error::{Error, Result};
 use crate::http::body;
 use crate::http::url::{query_has, watch_in_query};
@@ -30,6 +31,8 @@ pub struct Plan {
     pub overrides: config::Overrides,
     /// `--jq`: the compiled program and its fast paths.
     pub jq: Option<jq::Filter>,
+    /// The target is a resource reference (`pods`, `deploy/web`): how to resolve it.
+    pub discovery: Option<discovery::hook::Settings>,
 }
 
 /// How the request is repeated: once, over pages, until a condition, over contexts.
@@ -115,6 +118,14 @@ impl Plan {
             ));
         }
         crate::http::url::check_target(&args.target)?;
+        let reference = discovery::is_reference(&args.target);
+        if args.all_namespaces && !reference {
+            return Err(Error::Usage(format!(
+                "-A goes with a resource reference (kcurl pods -A), not a path ({}): a path \
+                 lists every namespace when it has no namespaces/NAME segment",
+                sanitize(&args.target)
+            )));
+        }
         let method = method(args)?;
         if args.paginate.is_some() && method != Method::GET {
             return Err(Error::Usage(format!(
@@ -188,8 +199,18 @@ impl Plan {
                 retry_max_time: args.retry_max_time,
                 max_body: args.max_body_size,
             },
-            overrides: overrides(args),
+            overrides: args.overrides(),
             jq: filter,
+            discovery: reference.then(|| discovery::hook::Settings {
+                all_namespaces: args.all_namespaces,
+                refresh: args.refresh_discovery,
+                cache: if args.no_cache {
+                    discovery::Cache::disabled()
+                } else {
+                    discovery::Cache::default_location()
+                },
+                verbose: args.verbose,
+            }),
             request,
         })
     }
@@ -278,7 +299,9 @@ fn request(
         patch_type == Some(PatchType::Apply),
     )?;
     // Said once here, however many contexts are asked.
+    let reference = discovery::is_reference(&args.target);
     if let Some(ns) = &args.namespace
+        && !reference
         && !args.target.contains("{namespace}")
         && !args.target.contains("{ns}")
     {
@@ -289,6 +312,7 @@ fn request(
     }
     Ok(Request {
         target: args.target.clone(),
+        reference,
         namespace: args.namespace.clone(),
         method,
         user_headers,
@@ -343,28 +367,6 @@ pub fn use_color(
         ColorChoice::Auto => {
             stdout_is_tty && no_color.is_none_or(str::is_empty) && term != Some("dumb")
         }
-    }
-}
-
-/// The kubeconfig selection and the flags that override it.
-fn overrides(args: &Args) -> config::Overrides {
-    config::Overrides {
-        kubeconfig: args.kubeconfig.clone(),
-        cluster: args.cluster.clone(),
-        user: args.user.clone(),
-        in_cluster: args.in_cluster,
-        service_account_dir: args.service_account_dir.clone(),
-        server: args.server.clone(),
-        token: args.token.clone(),
-        certificate_authority: args.certificate_authority.clone(),
-        client_certificate: args.client_certificate.clone(),
-        client_key: args.client_key.clone(),
-        as_user: args.as_user.clone(),
-        as_groups: args.as_groups.clone(),
-        as_uid: args.as_uid.clone(),
-        no_cache: args.no_cache,
-        insecure: args.insecure,
-        timeout: args.timeout,
     }
 }
 

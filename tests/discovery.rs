@@ -124,12 +124,7 @@ fn verbose_names_the_path_and_the_source() {
         resolved_line(&first),
         "* deploy → /apis/apps/v1/namespaces/prod/deployments (discovery fetched, aggregated v2)"
     );
-    let discovery_gets: Vec<&str> = first
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("* discovery: GET"))
-        .collect();
-    assert_eq!(discovery_gets.len(), 2, "{first:?}");
+    assert_eq!(discovery_gets(&first), ["/api", "/apis"], "{first:?}");
     // The second run reads the cache: no discovery request at all.
     let second = demo.kcurl(&["-v", "deploy", "-n", "prod"]);
     assert!(
@@ -137,7 +132,7 @@ fn verbose_names_the_path_and_the_source() {
             .starts_with("* deploy → /apis/apps/v1/namespaces/prod/deployments (discovery cache, "),
         "{second:?}"
     );
-    assert!(!second.stderr.contains("* discovery: GET"), "{second:?}");
+    assert!(discovery_gets(&second).is_empty(), "{second:?}");
     // --refresh-discovery fetches again.
     let forced = demo.kcurl(&["-v", "--refresh-discovery", "deploy"]);
     assert!(
@@ -240,12 +235,7 @@ fn an_old_server_is_read_through_the_legacy_documents() {
         resolved_line(&out),
         "* deploy/web → /apis/apps/v1/namespaces/demo/deployments/web (discovery fetched, legacy per-group-version documents)"
     );
-    let gets: Vec<String> = out
-        .stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("* discovery: GET "))
-        .map(|l| l.split(' ').next().unwrap().to_string())
-        .collect();
+    let gets = discovery_gets(&out);
     assert_eq!(
         gets,
         [
@@ -310,7 +300,7 @@ fn the_cache_is_private_per_server_and_refreshed_on_a_miss_when_older_than_a_min
     age_cache(demo.env.home(), 0, drop_resource("crontabs"));
     let out = demo.kcurl(&["-v", "crontabs"]);
     assert_eq!(out.code, Some(2), "{out:?}");
-    assert!(!out.stderr.contains("* discovery: GET"), "{out:?}");
+    assert!(discovery_gets(&out).is_empty(), "{out:?}");
 
     // Older than a minute: the miss fetches the table again, and the new one is cached.
     age_cache(demo.env.home(), 120, |_| {});
@@ -808,4 +798,15 @@ fn zsh_completes_references_and_paths_under_tmux() {
         screen_has("%");
     }
     tmux(&["kill-server"]);
+}
+
+/// The paths of the requests `-v` traced before the reference's "resolved to" line: the
+/// discovery requests, sent over the request's own connection.
+fn discovery_gets(out: &Out) -> Vec<String> {
+    out.stderr
+        .lines()
+        .take_while(|l| !(l.starts_with("* ") && l.contains(" → ")))
+        .filter_map(|l| l.strip_prefix("> GET "))
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect()
 }

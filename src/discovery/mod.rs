@@ -17,8 +17,8 @@ pub mod table;
 
 use std::time::Duration;
 
+use crate::diag::sanitize;
 use crate::error::{Error, Result};
-use crate::output::sanitize;
 pub use cache::Cache;
 use matching::{Found, Lookup, or_list};
 pub use reference::{Reference, is_reference};

@@ -51,6 +51,7 @@ impl<'r> Client<'r> {
         label: Option<&str>,
     ) -> Result<Self> {
         if request.namespace.is_none()
+            && !request.reference
             && let Some(ns) = target.namespace.as_deref()
             && (request.target.contains("{namespace}") || request.target.contains("{ns}"))
         {
@@ -62,9 +63,15 @@ impl<'r> Client<'r> {
                 ))
             })?;
         }
+        // A resource reference gets its path from discovery (`set_path`) before any request.
+        let path = if request.reference {
+            "/"
+        } else {
+            request.target.as_str()
+        };
         let url = ApiUrl::new(
             &target.server,
-            &request.target,
+            path,
             request.namespace.as_deref(),
             target.namespace.as_deref(),
             &request.params,
@@ -321,6 +328,119 @@ impl<'r> Client<'r> {
         Ok(response)
     }
 
+    /// Point the client at `path` on the cluster's server (a resource reference, once
+    /// discovery resolved it): the request's parameters are added as for a typed path.
+    pub fn set_path(&mut self, path: &str) -> Result<()> {
+        self.url = ApiUrl::new(&self.target.server, path, None, None, &self.request.params)?;
+        Ok(())
+    }
+
+    /// The cluster's server URL and the context's namespace (for discovery).
+    pub fn server(&self) -> &str {
+        &self.target.server
+    }
+
+    /// The context's namespace, checked as kubectl checks one.
+    pub fn context_namespace(&self) -> Result<Option<&str>> {
+        let Some(ns) = self.target.namespace.as_deref() else {
+            return Ok(None);
+        };
+        crate::kubeconfig::check_namespace(ns).map_err(|rule| {
+            let context = self.target.provenance.context.as_deref().unwrap_or("-");
+            Error::Config(format!(
+                "context \"{context}\": invalid namespace \"{}\": {rule}",
+                sanitize(ns)
+            ))
+        })?;
+        Ok(Some(ns))
+    }
+
+    /// One GET of `path` (absolute, from the server URL) with this Accept header, over the same
+    /// connection as the request, read whole (at most `--max-body-size`): for discovery and
+    /// completion. The user's -H headers go too, except Accept; no retries; `-v` traces it.
+    pub fn get(&mut self, path: &str, accept: &str) -> Result<Got> {
+        use std::io::Read;
+        let url = ApiUrl::new(&self.target.server, path, None, None, &[])?;
+        let (agent, connector) = self.agent()?;
+        let mut headers = body::headers(
+            &self.request.user_headers,
+            &self.credentials,
+            self.send_credentials && url.same_origin,
+            DEFAULT_ACCEPT,
+            None,
+        )?;
+        let accept = HeaderValue::from_str(accept)
+            .map_err(|_| Error::Usage("discovery: invalid Accept header".into()))?;
+        for (name, value) in headers.iter_mut() {
+            if *name == http::header::ACCEPT {
+                *value = accept.clone();
+            }
+        }
+        if self.net.verbose {
+            if !self.traced {
+                self.traced = true;
+                self.trace_context();
+            }
+            trace::request(
+                &self.label,
+                &http::Method::GET,
+                &url,
+                &headers,
+                !self.target.disable_compression,
+                None,
+            );
+        }
+        let mut timeouts = self.timeouts();
+        timeouts.whole = timeouts.whole.or(Some(GET_TIMEOUT));
+        let result = send(
+            &agent,
+            &http::Method::GET,
+            &url,
+            headers,
+            body::Payload::None,
+            timeouts,
+        );
+        let mut response = result.map_err(|e| {
+            let via_proxy = self
+                .proxy
+                .as_ref()
+                .and_then(|p| p.failure(&e, &url.display()));
+            via_proxy.unwrap_or_else(|| classify(e, &url, &connector, timeouts))
+        })?;
+        if self.net.verbose {
+            trace::response(&self.label, &response);
+        }
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let max = self.net.max_body;
+        let mut body = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .take(max.saturating_add(1))
+            .read_to_end(&mut body)
+            .map_err(|e| match crate::limit::Exceeded::in_io(&e) {
+                Some(x) => x.to_error(&url.display()),
+                None => Error::Connect(format!("{}: reading the response: {e}", url.display())),
+            })?;
+        if body.len() as u64 > max {
+            return Err(Error::Limit(format!(
+                "{}: the response is larger than --max-body-size ({max} bytes)",
+                url.display()
+            )));
+        }
+        Ok(Got {
+            status,
+            content_type,
+            body,
+        })
+    }
+
     /// What a 401 means for the credentials this client sent: which one the server rejected
     /// (its source, never its value) and the likely fix, for the one-line error.
     pub fn unauthorized_hint(&self) -> &'static str {
@@ -406,6 +526,17 @@ impl<'r> Client<'r> {
         self.net.max_body
     }
 }
+
+/// A response to [`Client::get`], read whole.
+#[derive(Debug)]
+pub struct Got {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// The whole-request limit of a [`Client::get`] when `--timeout` gives none.
+const GET_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `--connect-timeout` and the whole-request timeout (`--timeout`, or what is left of a wait).
 #[derive(Clone, Copy, Debug)]

@@ -25,8 +25,12 @@ pub use url::ApiUrl;
 /// every context.
 #[derive(Debug)]
 pub struct Request {
-    /// The path or URL, with `{namespace}`/`{ns}` placeholders, as given.
+    /// The path or URL, with `{namespace}`/`{ns}` placeholders, as given; or a resource
+    /// reference (`pods`, `deploy/web`), when `reference` says so.
     pub target: String,
+    /// `target` is a resource reference: the client's URL is set by discovery
+    /// ([`Client::set_path`]) before anything is sent.
+    pub reference: bool,
     /// `-n`.
     pub namespace: Option<String>,
     pub method: Method,

@@ -186,12 +186,13 @@ pub fn run(plan: &Plan, contexts: &Contexts) -> Result<u8> {
             let tx = tx.clone();
             let (next, contexts, kc) = (&next, &contexts, &kc);
             let (request, net, overrides) = (&plan.request, plan.net, &plan.overrides);
+            let discovery = plan.discovery.as_ref();
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(name) = contexts.get(i) else { return };
                     let started = Instant::now();
-                    let result = ask(request, net, overrides, kc, name);
+                    let result = ask(request, net, overrides, discovery, kc, name);
                     let outcome = Outcome {
                         context: name.clone(),
                         result,
@@ -231,11 +232,23 @@ fn ask(
     request: &Request,
     net: Net,
     overrides: &config::Overrides,
+    discovery: Option<&crate::discovery::hook::Settings>,
     kc: &Kubeconfig,
     name: &str,
 ) -> std::result::Result<(u16, Vec<u8>, bool), Error> {
     let target = config::resolve_with(overrides, kc, Some(name))?;
     let mut client = Client::new(request, net, target, Some(name))?;
+    if let Some(settings) = discovery {
+        let label = format!("[{name}] ");
+        let namespace = request.namespace.as_deref();
+        crate::discovery::hook::resolve_on(
+            &mut client,
+            &request.target,
+            namespace,
+            settings,
+            &label,
+        )?;
+    }
     let mut timings = Timings::default();
     let url = client.url.clone();
     let mut response = client.send(&url, &mut timings)?;
