@@ -17,7 +17,7 @@ use crate::diag::{diag, io_reason, notice, sanitize, secs, warn};
 use crate::error::{Error, Result};
 use crate::http::body::{self, DEFAULT_ACCEPT, Payload};
 use crate::http::proxy::{self, Choice};
-use crate::http::{ApiUrl, Net, Request, Target, WATCH_GRACE, retry, trace};
+use crate::http::{ApiUrl, Net, Request, Target, Timings, WATCH_GRACE, retry, trace};
 use crate::tls::{self, Connector, Tls};
 
 /// One request to one cluster.
@@ -484,7 +484,6 @@ impl<'r> Client<'r> {
     }
 
     fn trace_context(&self) {
-        let p = &self.target.provenance;
         let creds = if self.request.user_authorization(false) {
             "Authorization from -H".to_string()
         } else if self.target.credentials.describe.is_empty() {
@@ -492,32 +491,18 @@ impl<'r> Client<'r> {
         } else {
             self.target.credentials.describe.join(" + ")
         };
-        diag(&format!(
-            "{}* kubeconfig: {}; context: {}; cluster: {}; user: {} ({creds})",
-            self.label,
-            p.kubeconfig,
-            p.context.as_deref().unwrap_or("-"),
-            p.cluster.as_deref().unwrap_or("-"),
-            p.user.as_deref().unwrap_or("-"),
-        ));
-        if let Some(proxy) = &self.proxy {
-            diag(&format!(
-                "{}* proxy: {} (from {})",
-                self.label,
-                proxy.display(),
-                proxy.origin
-            ));
-        }
+        trace::context(
+            &self.label,
+            &self.target.provenance,
+            &creds,
+            self.proxy.as_ref(),
+        );
     }
 
     /// The `-v` timings line (after the body was read).
     pub fn trace_timings(&self, timings: &Timings) {
         if self.net.verbose {
-            diag(&format!(
-                "{}* timings: {}",
-                self.label,
-                timings.describe(Instant::now())
-            ));
+            trace::timings(&self.label, timings);
         }
     }
 
@@ -612,37 +597,6 @@ fn send(
         }
         Payload::Bytes(b) => run!(b),
         Payload::None => run!(()),
-    }
-}
-
-/// Connection timings of one request, for `-v` (no connect or TLS time on a reused connection).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Timings {
-    pub start: Option<Instant>,
-    pub connected: Option<Instant>,
-    pub tls_done: Option<Instant>,
-    pub first_byte: Option<Instant>,
-}
-
-impl Timings {
-    /// `connect 1.2 ms, tls 3.4 ms, first byte 5.6 ms, total 7.8 ms` (each from the start).
-    pub fn describe(&self, end: Instant) -> String {
-        let Some(start) = self.start else {
-            return String::new();
-        };
-        let ms = |t: Instant| format!("{:.1} ms", t.duration_since(start).as_secs_f64() * 1e3);
-        let mut parts = Vec::new();
-        if let Some(t) = self.connected {
-            parts.push(format!("connect {}", ms(t)));
-        }
-        if let Some(t) = self.tls_done {
-            parts.push(format!("tls {}", ms(t)));
-        }
-        if let Some(t) = self.first_byte {
-            parts.push(format!("first byte {}", ms(t)));
-        }
-        parts.push(format!("total {}", ms(end)));
-        parts.join(", ")
     }
 }
 

@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use ureq::http::{HeaderName, HeaderValue, Method};
 
-pub use client::{Client, Timings};
+pub use client::Client;
+pub use trace::Timings;
 pub use url::ApiUrl;
 
 /// The request as given on the command line, before any cluster is chosen: the same for

@@ -1,9 +1,70 @@
 //! `-v`: the request and response lines on stderr, credentials redacted.
 
+use std::time::Instant;
+
 use ureq::http::{self, HeaderName, HeaderValue, Method};
 
 use crate::diag::{diag, sanitize};
-use crate::http::ApiUrl;
+use crate::http::proxy::Choice;
+use crate::http::{ApiUrl, Provenance};
+
+/// `* kubeconfig: …; context: …; cluster: …; user: … (credentials)` and the proxy, once per
+/// client.
+pub fn context(label: &str, p: &Provenance, creds: &str, proxy: Option<&Choice>) {
+    diag(&format!(
+        "{label}* kubeconfig: {}; context: {}; cluster: {}; user: {} ({creds})",
+        p.kubeconfig,
+        p.context.as_deref().unwrap_or("-"),
+        p.cluster.as_deref().unwrap_or("-"),
+        p.user.as_deref().unwrap_or("-"),
+    ));
+    if let Some(proxy) = proxy {
+        diag(&format!(
+            "{label}* proxy: {} (from {})",
+            proxy.display(),
+            proxy.origin
+        ));
+    }
+}
+
+/// `* timings: connect …, tls …, first byte …, total …`, after the body was read.
+pub fn timings(label: &str, timings: &Timings) {
+    diag(&format!(
+        "{label}* timings: {}",
+        timings.describe(Instant::now())
+    ));
+}
+
+/// Connection timings of one request, for `-v` (no connect or TLS time on a reused connection).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timings {
+    pub start: Option<Instant>,
+    pub connected: Option<Instant>,
+    pub tls_done: Option<Instant>,
+    pub first_byte: Option<Instant>,
+}
+
+impl Timings {
+    /// `connect 1.2 ms, tls 3.4 ms, first byte 5.6 ms, total 7.8 ms` (each from the start).
+    pub fn describe(&self, end: Instant) -> String {
+        let Some(start) = self.start else {
+            return String::new();
+        };
+        let ms = |t: Instant| format!("{:.1} ms", t.duration_since(start).as_secs_f64() * 1e3);
+        let mut parts = Vec::new();
+        if let Some(t) = self.connected {
+            parts.push(format!("connect {}", ms(t)));
+        }
+        if let Some(t) = self.tls_done {
+            parts.push(format!("tls {}", ms(t)));
+        }
+        if let Some(t) = self.first_byte {
+            parts.push(format!("first byte {}", ms(t)));
+        }
+        parts.push(format!("total {}", ms(end)));
+        parts.join(", ")
+    }
+}
 
 /// `> GET /path HTTP/1.1`, the host, the headers and the body size.
 pub fn request(
