@@ -6,8 +6,7 @@
 //!
 //! Every test also checks that no token or password reaches stdout or stderr.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::{Path, PathBuf};
 

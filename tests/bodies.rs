@@ -4,8 +4,7 @@
 //! `fieldManager`, `--dry-run`, `-P` query parameters, and `{ns}`/`{namespace}` placeholders
 //! with `-n`.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 /// A kubeconfig for `server` trusting the test CA, with a token user; `namespace` is the
 /// context's namespace, if any.

@@ -4,8 +4,7 @@
 //! order (pretty or `-c`), stderr one summary line per context, and the exit code is the worst
 //! result; a context that cannot be reached never hides the others.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender};

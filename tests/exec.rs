@@ -7,8 +7,7 @@
 //! Fake plugins are `#!/bin/sh` scripts written by each test into its fake home; every run
 //! appends a line to the plugin's log so tests can count runs. No output may contain a secret.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

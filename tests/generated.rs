@@ -3,8 +3,7 @@
 //! complete kubeconfig names — through the protocol the scripts speak, and through bash and
 //! fish themselves when they are installed.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -4,8 +4,7 @@
 //! received to stdout. Also replays the inputs the fuzz targets (`fuzz/`) found, kept under
 //! `fuzz/regressions/`.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};

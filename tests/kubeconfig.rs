@@ -2,8 +2,7 @@
 //! ~/.kube/config), client-go's merge rules, relative paths, context selection, and the
 //! validation errors — each naming the file and field, and sending no request.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 fn cluster(name: &str, server: &str, ca: &str) -> String {
     format!("- name: {name}\n  cluster:\n    server: {server}\n    certificate-authority: {ca}\n")

@@ -3,11 +3,10 @@
 //! test server, which must receive the same credentials (Authorization, Impersonate-*, client
 //! certificate, SNI). Skipped, with a printed notice, when kubectl is not installed.
 
-mod support;
+use crate::support::*;
+
 use std::path::PathBuf;
 use std::process::Command;
-
-use support::*;
 
 /// `kubectl.1.32` beside the installed kubectl (the dispatcher on PATH adds a /version call
 /// and may exec another minor), else plain `kubectl`, else None.

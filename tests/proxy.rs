@@ -7,8 +7,7 @@
 //! (a name that does not resolve) is reachable only through a proxy: a direct attempt fails with
 //! exit 6, which is how the tests see that a request was not proxied.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::PathBuf;
 

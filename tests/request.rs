@@ -1,8 +1,7 @@
 //! The request kcurl sends: URL building, method, body, headers, credentials withheld from
 //! other hosts and plain http, redirects not followed, and transport failures (exit 6).
 
-mod support;
-use support::*;
+use crate::support::*;
 
 /// A kubeconfig for `server` with a token user and the test CA.
 fn token_config(env: &Env, pki: &Pki, server: &str, token: &str) -> std::path::PathBuf {

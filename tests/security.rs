@@ -3,8 +3,7 @@
 //! and the notice about what is sent, caps on what a hostile server can make kcurl buffer, and
 //! terminal safety of server-supplied text. Each test here failed before its fix.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::PathBuf;
 

@@ -4,8 +4,7 @@
 //! each verification failure as one plain-words line with exit code 7 (or 1 for a local
 //! problem with the CA, certificate or key, found before anything is sent).
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::{Path, PathBuf};
 

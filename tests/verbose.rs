@@ -4,8 +4,7 @@
 //! `--token`, a user's own `-H Authorization`), the secret never on stdout or stderr in any
 //! form; stdout unchanged by `-v`.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::os::unix::fs::PermissionsExt;
 

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::support::{Demo, Env, Out, assert_no_secret, kcurl, kcurl_std, spawn};
+use crate::support::{Demo, Env, Out, assert_no_secret, kcurl, kcurl_std, spawn};
 
 /// One `#[test]` per portable test body named, each calling `suite::NAME` with the server of the
 /// module it is used in (its `cluster()`, which returns `None` when that server is unavailable).

@@ -2,9 +2,9 @@
 //! server ([`server`]) with a tiny Kubernetes-ish API ([`kube`]), CONNECT and SOCKS5 proxies
 //! ([`proxy`]), and a clean-environment command builder for the kcurl binary ([`cmd`]).
 //!
-//! Each `tests/*.rs` file includes it with `mod support; use support::*;`. Everything is made
-//! at test time, listens on 127.0.0.1 only, and is torn down when its handle drops. Nothing
-//! here sleeps to synchronise: tests wait on channels and condition variables, with [`WAIT`]
+//! It is a module of the one test crate (`tests/integration.rs`); each `tests/*.rs` file uses
+//! it with `use crate::support::*;`. Everything is made at test time, listens on 127.0.0.1
+//! only, and is torn down when its handle drops. Nothing here sleeps to synchronise: tests wait on channels and condition variables, with [`WAIT`]
 //! as a failure guard only. `openssl` must be on PATH for the RSA, SEC1 and P-521 key kinds
 //! and for X.509 v1 certificates.
 //!
