@@ -80,9 +80,13 @@ fn both(kubectl: &PathBuf, server: &Server, env: &Env, config: &str) -> (Vec<Str
 }
 
 fn config(server: &str, cluster_extra: &str, user: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {server}\n{cluster_extra}users:\n- name: u\n  user:\n{user}contexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"
-    )
+    KubeconfigBuilder::new()
+        .cluster("c", server)
+        .cluster_yaml(cluster_extra)
+        .user_yaml("u", user)
+        .context("x", "c", "u")
+        .current_context("x")
+        .build()
 }
 
 #[test]
