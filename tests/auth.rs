@@ -6,8 +6,7 @@
 //!
 //! Every test also checks that no token or password reaches stdout or stderr.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::{Path, PathBuf};
 
@@ -17,24 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// A one-context kubeconfig: cluster `test` at `server` trusting the test CA, user `dev` whose
 /// entry is the YAML flow mapping `user` (e.g. `{token: t}`).
 fn kubeconfig(server: &str, pki: &Pki, user: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {server}
-    certificate-authority: {ca}
-users:
-- name: dev
-  user: {user}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-",
-        ca = pki.ca.cert.display()
-    )
+    KubeconfigBuilder::single_context(server, &pki.ca.cert, user).build()
 }
 
 /// Writes [`kubeconfig`] to `~/.kube/config`.

@@ -4,35 +4,16 @@
 //! `fieldManager`, `--dry-run`, `-P` query parameters, and `{ns}`/`{namespace}` placeholders
 //! with `-n`.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 /// A kubeconfig for `server` trusting the test CA, with a token user; `namespace` is the
 /// context's namespace, if any.
 fn config(env: &Env, pki: &Pki, server: &Server, namespace: Option<&str>) {
-    let ns = namespace.map_or(String::new(), |n| format!(", namespace: {n}"));
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {}
-    certificate-authority: {}
-users:
-- name: dev
-  user: {{token: t}}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev{ns}}}
-current-context: test
-",
-            server.url(),
-            pki.ca.cert.display()
-        ),
-    );
+    let mut config = KubeconfigBuilder::single_context(&server.url(), &pki.ca.cert, "{token: t}");
+    if let Some(namespace) = namespace {
+        config = config.namespace(namespace);
+    }
+    config.write(env, ".kube/config");
 }
 
 /// A server that answers every request `201 {}`, and a kubeconfig for it.

@@ -4,8 +4,7 @@
 //! order (pretty or `-c`), stderr one summary line per context, and the exit code is the worst
 //! result; a context that cannot be reached never hides the others.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender};
@@ -22,37 +21,20 @@ fn dead_port() -> u16 {
 /// Writes a kubeconfig with contexts `prod-a` (server `a`, token `tok-a`), `prod-b` (server
 /// `b`, token `tok-b`) and `dev-down` (a dead port), in that order; current context `prod-a`.
 fn config(env: &Env, pki: &Pki, a: &Server, b: &Server, dead: u16) {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: a
-  cluster: {{server: '{}', certificate-authority: '{ca}'}}
-- name: b
-  cluster: {{server: '{}', certificate-authority: '{ca}'}}
-- name: down
-  cluster: {{server: 'https://127.0.0.1:{dead}', certificate-authority: '{ca}'}}
-users:
-- name: ua
-  user: {{token: tok-a}}
-- name: ub
-  user: {{token: tok-b}}
-contexts:
-- name: prod-a
-  context: {{cluster: a, user: ua}}
-- name: dev-down
-  context: {{cluster: down, user: ua}}
-- name: prod-b
-  context: {{cluster: b, user: ub}}
-current-context: prod-a
-",
-            a.url(),
-            b.url(),
-            ca = pki.ca.cert.display()
-        ),
-    );
+    KubeconfigBuilder::new()
+        .cluster("a", &a.url())
+        .ca(&pki.ca.cert)
+        .cluster("b", &b.url())
+        .ca(&pki.ca.cert)
+        .cluster("down", &format!("https://127.0.0.1:{dead}"))
+        .ca(&pki.ca.cert)
+        .token_user("ua", "tok-a")
+        .token_user("ub", "tok-b")
+        .context("prod-a", "a", "ua")
+        .context("dev-down", "down", "ua")
+        .context("prod-b", "b", "ub")
+        .current_context("prod-a")
+        .write(env, ".kube/config");
 }
 
 /// Two servers: `a` answers `{"server":"a"}` on every path but `/readyz` (text `ok`), `b` answers `{"server":"b"}` on

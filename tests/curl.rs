@@ -3,8 +3,7 @@
 //! errors as one `kcurl: error: …` line, and hints naming kcurl's equivalent when a curl or
 //! kubectl flag means something else here (`-L`, `--compressed`, `-o FILE`, `-s URL` …).
 
-mod support;
-use support::*;
+use crate::support::*;
 
 /// The Status a 404 answers with, and the line kcurl prints for it.
 fn not_found() -> (String, &'static str) {

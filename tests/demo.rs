@@ -5,8 +5,7 @@
 //! and talks to it through the kcurl binary. The expected bodies and messages are the ones the
 //! real-apiserver conformance suite (`tests/conformance/real_apiserver.rs`) sees.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use serde_json::Value;
 

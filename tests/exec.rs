@@ -7,8 +7,7 @@
 //! Fake plugins are `#!/bin/sh` scripts written by each test into its fake home; every run
 //! appends a line to the plugin's log so tests can count runs. No output may contain a secret.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -100,24 +99,9 @@ fn rfc3339_at(t: i64) -> String {
 /// A one-context kubeconfig: cluster `test` at `server` with the test CA plus `cluster_extra`
 /// (indented lines), user `dev` whose entry is the YAML flow mapping `user`.
 fn kubeconfig(server: &str, pki: &Pki, cluster_extra: &str, user: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {server}
-    certificate-authority: {ca}
-{cluster_extra}users:
-- name: dev
-  user: {user}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-",
-        ca = pki.ca.cert.display()
-    )
+    KubeconfigBuilder::single_context(server, &pki.ca.cert, user)
+        .cluster_yaml(cluster_extra)
+        .build()
 }
 
 /// The user entry `{exec: {apiVersion: api, command: 'command', <extra>}}`.

@@ -3,8 +3,7 @@
 //! complete kubeconfig names — through the protocol the scripts speak, and through bash and
 //! fish themselves when they are installed.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -180,23 +179,16 @@ fn man_page_renders_without_warnings() {
 /// order, to show the candidates come out sorted), and its path.
 fn kubeconfig_home() -> (Env, PathBuf) {
     let env = Env::new();
-    let config = env.write(
-        "kube/contexts.yaml",
-        "apiVersion: v1
-kind: Config
-clusters:
-- {name: eu, cluster: {server: 'https://eu.example:6443'}}
-- {name: us, cluster: {server: 'https://us.example:6443'}}
-users:
-- {name: admin, user: {token: t}}
-- {name: viewer, user: {token: v}}
-contexts:
-- {name: staging, context: {cluster: eu, user: viewer}}
-- {name: prod-us, context: {cluster: us, user: admin}}
-- {name: prod-eu, context: {cluster: eu, user: admin}}
-current-context: staging
-",
-    );
+    let config = KubeconfigBuilder::new()
+        .cluster("eu", "https://eu.example:6443")
+        .cluster("us", "https://us.example:6443")
+        .token_user("admin", "t")
+        .token_user("viewer", "v")
+        .context("staging", "eu", "viewer")
+        .context("prod-us", "us", "admin")
+        .context("prod-eu", "eu", "admin")
+        .current_context("staging")
+        .write(&env, "kube/contexts.yaml");
     (env, config)
 }
 

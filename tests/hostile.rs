@@ -4,8 +4,7 @@
 //! received to stdout. Also replays the inputs the fuzz targets (`fuzz/`) found, kept under
 //! `fuzz/regressions/`.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -18,27 +17,8 @@ const TOKEN: &str = "hostile-test-token-4f1c9a";
 
 /// A kubeconfig for `server_url` trusting the test CA, with a token user.
 fn config(env: &Env, pki: &Pki, server_url: &str) {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {server_url}
-    certificate-authority: {}
-users:
-- name: dev
-  user: {{token: {TOKEN}}}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-",
-            pki.ca.cert.display()
-        ),
-    );
+    KubeconfigBuilder::single_context(server_url, &pki.ca.cert, &format!("{{token: {TOKEN}}}"))
+        .write(env, ".kube/config");
 }
 
 /// A TLS server answering with `handler`, and a kubeconfig pointing at it.

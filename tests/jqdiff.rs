@@ -8,8 +8,7 @@
 //! instead (`.ci/run` installs the module). Differences kcurl keeps on purpose are in the
 //! README ("Differences from jq") and not in this table.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -2,11 +2,22 @@
 //! ~/.kube/config), client-go's merge rules, relative paths, context selection, and the
 //! validation errors — each naming the file and field, and sending no request.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 fn cluster(name: &str, server: &str, ca: &str) -> String {
     format!("- name: {name}\n  cluster:\n    server: {server}\n    certificate-authority: {ca}\n")
+}
+
+/// A file without `apiVersion`/`kind` (client-go needs neither) holding cluster `c` at `server`
+/// trusting `ca`, user `u` (the flow mapping `user`) and context `context` (current) joining them.
+fn one_context(server: &str, ca: &str, user: &str, context: &str) -> KubeconfigBuilder {
+    KubeconfigBuilder::new()
+        .without_header()
+        .cluster("c", server)
+        .ca(ca)
+        .user("u", user)
+        .context(context, "c", "u")
+        .current_context(context)
 }
 
 #[test]
@@ -15,20 +26,8 @@ fn kubeconfig_list_merges_first_file_wins_per_entry_and_for_current_context() {
     let first = ServerBuilder::new(&pki).start();
     let second = ServerBuilder::new(&pki).start();
     let ca = pki.ca.cert.display().to_string();
-    let a = env.write(
-        "a/config",
-        &format!(
-            "clusters:\n{}users:\n- name: u\n  user: {{token: from-a}}\ncontexts:\n- name: ca\n  context: {{cluster: c, user: u}}\ncurrent-context: ca\n",
-            cluster("c", &first.url(), &ca)
-        ),
-    );
-    let b = env.write(
-        "b/config",
-        &format!(
-            "clusters:\n{}users:\n- name: u\n  user: {{token: from-b}}\ncontexts:\n- name: cb\n  context: {{cluster: c, user: u}}\ncurrent-context: cb\n",
-            cluster("c", &second.url(), &ca)
-        ),
-    );
+    let a = one_context(&first.url(), &ca, "{token: from-a}", "ca").write(&env, "a/config");
+    let b = one_context(&second.url(), &ca, "{token: from-b}", "cb").write(&env, "b/config");
     let list = std::env::join_paths([&a, &b]).unwrap();
     kcurl(&env)
         .env("KUBECONFIG", &list)
@@ -56,13 +55,8 @@ fn relative_paths_resolve_against_the_file_that_defines_them() {
     std::fs::create_dir_all(env.home().join("conf/certs")).unwrap();
     std::fs::copy(&pki.ca.cert, env.home().join("conf/certs/ca.pem")).unwrap();
     env.write("conf/token", "tok-rel\n");
-    let cfg = env.write(
-        "conf/kubeconfig",
-        &format!(
-            "clusters:\n{}users:\n- name: u\n  user: {{tokenFile: token}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n",
-            cluster("c", &server.url(), "certs/ca.pem")
-        ),
-    );
+    let cfg = one_context(&server.url(), "certs/ca.pem", "{tokenFile: token}", "x")
+        .write(&env, "conf/kubeconfig");
     // Run from another directory: paths must not be relative to the working directory.
     let elsewhere = tempfile::tempdir().unwrap();
     kcurl(&env)
@@ -96,17 +90,13 @@ fn default_location_json_config_and_null_lists() {
 fn server_path_prefix_is_kept_rancher_style() {
     let (pki, env) = (Pki::new(), Env::new());
     let server = ServerBuilder::new(&pki).start();
-    env.write(
-        ".kube/config",
-        &format!(
-            "clusters:\n{}contexts:\n- name: x\n  context: {{cluster: c}}\ncurrent-context: x\n",
-            cluster(
-                "c",
-                &format!("{}/k8s/clusters/c-1/", server.url()),
-                &pki.ca.cert.display().to_string()
-            )
-        ),
-    );
+    KubeconfigBuilder::new()
+        .without_header()
+        .cluster("c", &format!("{}/k8s/clusters/c-1/", server.url()))
+        .ca(&pki.ca.cert)
+        .context_without_user("x", "c")
+        .current_context("x")
+        .write(&env, ".kube/config");
     kcurl(&env)
         .arg("/api/v1/pods?limit=5&labelSelector=a%3Db")
         .assert()
@@ -122,14 +112,17 @@ fn context_cluster_and_user_can_be_chosen_on_the_command_line() {
     let (pki, env) = (Pki::new(), Env::new());
     let server = ServerBuilder::new(&pki).start();
     let ca = pki.ca.cert.display().to_string();
-    env.write(
-        ".kube/config",
-        &format!(
-            "clusters:\n{}{}users:\n- name: a\n  user: {{token: ta}}\n- name: b\n  user: {{token: tb}}\ncontexts:\n- name: x\n  context: {{cluster: dead, user: a}}\ncurrent-context: x\n",
-            cluster("dead", "https://127.0.0.1:1", &ca),
-            cluster("live", &server.url(), &ca)
-        ),
-    );
+    KubeconfigBuilder::new()
+        .without_header()
+        .cluster("dead", "https://127.0.0.1:1")
+        .ca(&ca)
+        .cluster("live", &server.url())
+        .ca(&ca)
+        .token_user("a", "ta")
+        .token_user("b", "tb")
+        .context("x", "dead", "a")
+        .current_context("x")
+        .write(&env, ".kube/config");
     kcurl(&env)
         .args(["--cluster", "live", "--user", "b", "/api"])
         .assert()
@@ -277,13 +270,13 @@ fn unreadable_or_invalid_files_are_named() {
 fn missing_files_in_the_kubeconfig_list_are_skipped_and_nothing_found_is_explained() {
     let (pki, env) = (Pki::new(), Env::new());
     let server = ServerBuilder::new(&pki).start();
-    let real = env.write(
-        "real",
-        &format!(
-            "clusters:\n{}contexts:\n- name: x\n  context: {{cluster: c}}\ncurrent-context: x\n",
-            cluster("c", &server.url(), &pki.ca.cert.display().to_string())
-        ),
-    );
+    let real = KubeconfigBuilder::new()
+        .without_header()
+        .cluster("c", &server.url())
+        .ca(&pki.ca.cert)
+        .context_without_user("x", "c")
+        .current_context("x")
+        .write(&env, "real");
     let list = std::env::join_paths([env.home().join("gone"), real]).unwrap();
     kcurl(&env)
         .env("KUBECONFIG", &list)
@@ -350,22 +343,21 @@ fn a_kubeconfig_with_30000_contexts_is_read() {
     let server = ServerBuilder::new(&pki).start();
     let ca = pki.ca.cert.display().to_string();
     let n = 30_000;
-    let mut text = String::from("clusters:\n");
+    let mut config = KubeconfigBuilder::new().without_header();
     for i in 0..n {
-        text.push_str(&cluster(&format!("c{i}"), &server.url(), &ca));
+        config = config.cluster(&format!("c{i}"), &server.url()).ca(&ca);
     }
-    text.push_str("users:\n");
     for i in 0..n {
-        text.push_str(&format!("- name: u{i}\n  user:\n    token: tok-{i}\n"));
+        config = config.user_yaml(&format!("u{i}"), &format!("    token: tok-{i}\n"));
     }
-    text.push_str("contexts:\n");
     for i in 0..n {
-        text.push_str(&format!(
-            "- name: ctx{i}\n  context:\n    cluster: c{i}\n    user: u{i}\n    namespace: ns-{i}\n"
-        ));
+        config = config
+            .context(&format!("ctx{i}"), &format!("c{i}"), &format!("u{i}"))
+            .namespace(&format!("ns-{i}"));
     }
-    text.push_str(&format!("current-context: ctx{}\n", n - 1));
-    env.write(".kube/config", &text);
+    config
+        .current_context(&format!("ctx{}", n - 1))
+        .write(&env, ".kube/config");
     let out = run(kcurl(&env).arg("/api"));
     assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:?}");
     assert_eq!(

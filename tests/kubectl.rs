@@ -3,11 +3,10 @@
 //! test server, which must receive the same credentials (Authorization, Impersonate-*, client
 //! certificate, SNI). Skipped, with a printed notice, when kubectl is not installed.
 
-mod support;
+use crate::support::*;
+
 use std::path::PathBuf;
 use std::process::Command;
-
-use support::*;
 
 /// `kubectl.1.32` beside the installed kubectl (the dispatcher on PATH adds a /version call
 /// and may exec another minor), else plain `kubectl`, else None.
@@ -81,9 +80,13 @@ fn both(kubectl: &PathBuf, server: &Server, env: &Env, config: &str) -> (Vec<Str
 }
 
 fn config(server: &str, cluster_extra: &str, user: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {server}\n{cluster_extra}users:\n- name: u\n  user:\n{user}contexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"
-    )
+    KubeconfigBuilder::new()
+        .cluster("c", server)
+        .cluster_yaml(cluster_extra)
+        .user_yaml("u", user)
+        .context("x", "c", "u")
+        .current_context("x")
+        .build()
 }
 
 #[test]

@@ -3,8 +3,7 @@
 //! URL-safe), and for private keys not one line of the PEM body. Plus `Debug` of every type
 //! that holds a secret, through the public API.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,7 @@
 //! only when asked or on a terminal, `Warning:` headers and error statuses on stderr with
 //! server text neutralised, a body cut off mid-way, `HEAD`, and a closed stdout pipe.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::io::{self, Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};

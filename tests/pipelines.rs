@@ -6,8 +6,7 @@
 //! Waits are checked from the server's side: handlers record when each request arrived, and
 //! tests assert the gaps; nothing here sleeps to synchronise.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -7,35 +7,16 @@
 //! (a name that does not resolve) is reachable only through a proxy: a direct attempt fails with
 //! exit 6, which is how the tests see that a request was not proxied.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::PathBuf;
 
 /// A one-context kubeconfig at `~/.kube/config`: cluster `test` at `server` with the test CA
 /// plus `cluster_extra` (indented lines), user `dev` with the YAML flow mapping `user`.
 fn write_config(env: &Env, pki: &Pki, server: &str, cluster_extra: &str, user: &str) -> PathBuf {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {server}
-    certificate-authority: {ca}
-{cluster_extra}users:
-- name: dev
-  user: {user}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-",
-            ca = pki.ca.cert.display()
-        ),
-    )
+    KubeconfigBuilder::single_context(server, &pki.ca.cert, user)
+        .cluster_yaml(cluster_extra)
+        .write(env, ".kube/config")
 }
 
 /// `    proxy-url: URL\n`, for `cluster_extra`.

@@ -5,8 +5,7 @@
 //! the demo walk-through runs against the demo server as printed, and the man-page install line
 //! leaves the page where `man kcurl` finds it.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::Path;
 use std::process::Command;

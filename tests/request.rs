@@ -1,33 +1,17 @@
 //! The request kcurl sends: URL building, method, body, headers, credentials withheld from
 //! other hosts and plain http, redirects not followed, and transport failures (exit 6).
 
-mod support;
-use support::*;
+use crate::support::*;
 
 /// A kubeconfig for `server` with a token user and the test CA.
 fn token_config(env: &Env, pki: &Pki, server: &str, token: &str) -> std::path::PathBuf {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {server}
-    certificate-authority: {ca}
-users:
-- name: dev
-  user:
-    token: {token}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-",
-            ca = pki.ca.cert.display()
-        ),
-    )
+    KubeconfigBuilder::new()
+        .cluster("test", server)
+        .ca(&pki.ca.cert)
+        .user_yaml("dev", &format!("    token: {token}\n"))
+        .context("test", "test", "dev")
+        .current_context("test")
+        .write(env, ".kube/config")
 }
 
 #[test]

@@ -3,38 +3,18 @@
 //! and the notice about what is sent, caps on what a hostile server can make kcurl buffer, and
 //! terminal safety of server-supplied text. Each test here failed before its fix.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::PathBuf;
 
 /// A kubeconfig for `server_url` trusting the test CA, with token `tok-sec` and `extra` lines
 /// appended to the user, and `ns` as the context's namespace.
 fn config(env: &Env, pki: &Pki, server_url: &str, user: &str, ns: Option<&str>) -> PathBuf {
-    let ns = ns
-        .map(|n| format!(", namespace: '{n}'"))
-        .unwrap_or_default();
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {server_url}
-    certificate-authority: {}
-users:
-- name: dev
-  user: {user}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev{ns}}}
-current-context: test
-",
-            pki.ca.cert.display()
-        ),
-    )
+    let mut config = KubeconfigBuilder::single_context(server_url, &pki.ca.cert, user);
+    if let Some(ns) = ns {
+        config = config.namespace(ns);
+    }
+    config.write(env, ".kube/config")
 }
 
 const USER: &str = "{token: tok-sec}";

@@ -6,8 +6,7 @@
 //! Whether an event is printed before the next one exists is checked by sending the next one
 //! only after kcurl printed the previous one ([`OnceStream`] + [`spawn`]).
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

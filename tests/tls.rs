@@ -4,33 +4,20 @@
 //! each verification failure as one plain-words line with exit code 7 (or 1 for a local
 //! problem with the CA, certificate or key, found before anything is sent).
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::{Path, PathBuf};
 
 /// Writes `~/.kube/config` with one cluster `test` (server plus the `cluster` lines, each
 /// indented four spaces), one user `dev` (`user` is a YAML flow mapping) and a current context.
 fn config(env: &Env, server: &str, cluster: &str, user: &str) -> PathBuf {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {server}
-{cluster}users:
-- name: dev
-  user: {user}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-"
-        ),
-    )
+    KubeconfigBuilder::new()
+        .cluster("test", server)
+        .cluster_yaml(cluster)
+        .user("dev", user)
+        .context("test", "test", "dev")
+        .current_context("test")
+        .write(env, ".kube/config")
 }
 
 /// The cluster line trusting the CA file at `path`.

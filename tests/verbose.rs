@@ -4,8 +4,7 @@
 //! `--token`, a user's own `-H Authorization`), the secret never on stdout or stderr in any
 //! form; stdout unchanged by `-v`.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::os::unix::fs::PermissionsExt;
 
@@ -13,28 +12,13 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Writes `~/.kube/config` for `server` with user `dev` given as the flow mapping `user`.
 fn config(env: &Env, pki: &Pki, server: &Server, user: &str) {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: lab
-  cluster:
-    server: {}
-    certificate-authority: {}
-users:
-- name: dev
-  user: {user}
-contexts:
-- name: work
-  context: {{cluster: lab, user: dev}}
-current-context: work
-",
-            server.url(),
-            pki.ca.cert.display()
-        ),
-    );
+    KubeconfigBuilder::new()
+        .cluster("lab", &server.url())
+        .ca(&pki.ca.cert)
+        .user("dev", user)
+        .context("work", "lab", "dev")
+        .current_context("work")
+        .write(env, ".kube/config");
 }
 
 /// A server answering `{"kind":"APIVersions"}` with an extra response header.

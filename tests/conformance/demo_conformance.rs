@@ -1,9 +1,9 @@
 //! The portable conformance tests (`suite`) against the demo server (`examples/demo_server`),
 //! one fresh demo per test. Where the demo differs from kube-apiserver on purpose, the README's
-//! demo section says so. Run exactly these with `cargo test --test conformance -- demo_conformance`.
+//! demo section says so. Run exactly these with `cargo test -- demo_conformance`.
 
 use super::suite::{self, Cluster};
-use super::support::{Demo, Env};
+use crate::support::{Demo, Env};
 
 fn cluster() -> Option<Cluster> {
     let demo = Demo::start();

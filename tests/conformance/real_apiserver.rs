@@ -14,11 +14,11 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use super::suite::{self, Cluster, parse, username};
-use super::support::apiserver::{
+use crate::support::apiserver::{
     ADMIN_TOKEN, KUBERNETES_VERSION, NOBODY_TOKEN, READER_NAMESPACE, READER_TOKEN, RealApiserver,
     real_apiserver,
 };
-use super::support::{Env, Out, assert_no_secret, kcurl};
+use crate::support::{Env, Out, assert_no_secret, kcurl};
 
 /// The real kube-apiserver of this test binary, as the suite sees it.
 fn cluster() -> Option<Cluster> {

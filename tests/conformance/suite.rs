@@ -11,7 +11,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::support::{Demo, Env, Out, assert_no_secret, kcurl, kcurl_std, spawn};
+use crate::support::{
+    Demo, Env, KubeconfigBuilder, Out, assert_no_secret, kcurl, kcurl_std, spawn,
+};
 
 /// One `#[test]` per portable test body named, each calling `suite::NAME` with the server of the
 /// module it is used in (its `cluster()`, which returns `None` when that server is unavailable).
@@ -213,31 +215,18 @@ pub fn exec_plugin_token(k: &Cluster) {
         ),
     );
     make_executable(&plugin);
-    let config = k.env.write(
-        "exec-kubeconfig",
-        &format!(
-            "apiVersion: v1
-kind: Config
-current-context: exec
-clusters:
-- name: real
-  cluster: {{server: {}, certificate-authority: {}}}
-users:
-- name: exec
-  user:
-    exec:
-      apiVersion: client.authentication.k8s.io/v1
-      command: {}
-      interactiveMode: Never
-contexts:
-- name: exec
-  context: {{cluster: real, user: exec}}
-",
-            k.server,
-            k.ca.display(),
-            plugin.display()
-        ),
-    );
+    let config = KubeconfigBuilder::new()
+        .cluster("real", &k.server)
+        .ca(&k.ca)
+        .exec_user(
+            "exec",
+            "client.authentication.k8s.io/v1",
+            &plugin.display().to_string(),
+            ", interactiveMode: Never",
+        )
+        .context("exec", "real", "exec")
+        .current_context("exec")
+        .write(&k.env, "exec-kubeconfig");
     let out = k.whoami(&["--kubeconfig", config.to_str().unwrap()]);
     assert_eq!(username(&out), k.admin_user.as_str());
     assert_no_secret(&out, &[&k.admin_token]);

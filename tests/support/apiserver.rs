@@ -1,5 +1,6 @@
 //! A real kube-apiserver with an embedded etcd (the Go program in `tests/apiserver/`), built once
-//! and started once per test binary, for the `real_apiserver` tests.
+//! and started once per test binary (there is one, `integration`: so once per `cargo test` run), for
+//! the `real_apiserver` tests.
 //!
 //! [`real_apiserver`] builds the server with `go build` into `target/tmp/kcurl-apiserver/` under a
 //! cross-process file lock (parallel test binaries never race) and reuses the binary while the Go

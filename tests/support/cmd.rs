@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use tempfile::TempDir;
 
+use super::kubeconfig::KubeconfigBuilder;
 use super::pki::Pki;
 use super::server::{Reply, Request, Server, ServerBuilder, WAIT};
 
@@ -230,27 +231,8 @@ impl Drop for Running {
 /// Writes `~/.kube/config` in `env`: cluster `test` at `server_url` trusting `pki`'s CA, user
 /// `dev` with token `t`, current context `test`.
 pub fn token_kubeconfig(env: &Env, pki: &Pki, server_url: &str) {
-    env.write(
-        ".kube/config",
-        &format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: {server_url}
-    certificate-authority: {}
-users:
-- name: dev
-  user: {{token: t}}
-contexts:
-- name: test
-  context: {{cluster: test, user: dev}}
-current-context: test
-",
-            pki.ca.cert.display()
-        ),
-    );
+    KubeconfigBuilder::single_context(server_url, &pki.ca.cert, "{token: t}")
+        .write(env, ".kube/config");
 }
 
 /// A server answering every request with `handler`, and a [`token_kubeconfig`] pointing at it.

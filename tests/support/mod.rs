@@ -1,17 +1,24 @@
 //! Support for kcurl's black-box tests: a throwaway PKI ([`pki`]), a recording HTTPS test
 //! server ([`server`]) with a tiny Kubernetes-ish API ([`kube`]), CONNECT and SOCKS5 proxies
-//! ([`proxy`]), and a clean-environment command builder for the kcurl binary ([`cmd`]).
+//! ([`proxy`]), kubeconfig files ([`kubeconfig`]), and a clean-environment command builder for
+//! the kcurl binary ([`cmd`]).
 //!
-//! Each `tests/*.rs` file includes it with `mod support; use support::*;`. Everything is made
-//! at test time, listens on 127.0.0.1 only, and is torn down when its handle drops. Nothing
-//! here sleeps to synchronise: tests wait on channels and condition variables, with [`WAIT`]
+//! It is a module of the one test crate (`tests/integration.rs`); each `tests/*.rs` file uses
+//! it with `use crate::support::*;`. Everything is made at test time, listens on 127.0.0.1
+//! only, and is torn down when its handle drops. Nothing here sleeps to synchronise: tests wait on channels and condition variables, with [`WAIT`]
 //! as a failure guard only. `openssl` must be on PATH for the RSA, SEC1 and P-521 key kinds
 //! and for X.509 v1 certificates.
 //!
 //! ```ignore
 //! let (pki, env) = (Pki::new(), Env::new());
 //! let server = ServerBuilder::new(&pki).start(); // kube_default handler
-//! let config = env.write(".kube/config", &format!("...server: {}...", server.url()));
+//! let config = KubeconfigBuilder::new()
+//!     .cluster("test", &server.url())
+//!     .ca(&pki.ca.cert)
+//!     .token_user("dev", "t")
+//!     .context("test", "test", "dev")
+//!     .current_context("test")
+//!     .write(&env, ".kube/config");
 //! kcurl(&env).arg("/api").assert().success().stdout(API_VERSIONS_JSON);
 //! assert_eq!(server.only_request().header("authorization"), Some("Bearer t"));
 //! ```
@@ -22,6 +29,7 @@ pub mod cmd;
 pub mod demo;
 mod http;
 pub mod kube;
+pub mod kubeconfig;
 mod net;
 mod out;
 pub mod pki;
@@ -38,6 +46,7 @@ pub use kube::{
     API_VERSIONS_JSON, POD_LIST_JSON, VERSION_JSON, json_string, kube_default, status_json,
     status_reply,
 };
+pub use kubeconfig::KubeconfigBuilder;
 pub use out::{Out, assert_no_secret, run};
 pub use pki::{CertFiles, KeyKind, Pki, b64, b64_bytes, cert_pem_to_der};
 pub use proxy::{Proxy, spawn_connect_proxy, spawn_connect_proxy_with_auth, spawn_socks5};
