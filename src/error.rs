@@ -11,10 +11,11 @@ use std::io;
 /// A failure that ends the run.
 #[derive(Debug)]
 pub enum Error {
-    /// A local problem: kubeconfig, credentials, input file, invalid combination (exit 1).
+    /// A local problem: kubeconfig, credentials, input file (exit 1).
     Config(String),
-    /// The response cannot be used as the flags ask: not JSON for `--jq`, `--until`, `-o yaml`
-    /// or `--paginate` (exit 1). The request itself worked; printing it as asked did not.
+    /// A response cannot be used as the flags ask: not JSON for `--jq`, `--until`, `-o yaml`
+    /// or `--paginate`, or a discovery document refused or unreadable (exit 1). The request
+    /// itself worked; using its answer did not.
     Response(String),
     /// The command line itself is wrong (exit 2).
     Usage(String),
@@ -77,7 +78,14 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Output(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// The exit code for a response status: 0 for 2xx, 3/4/5 for 3xx/4xx/5xx.
 ///

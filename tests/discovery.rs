@@ -5,8 +5,7 @@
 //! real kube-apiserver are in `tests/conformance/` (`references_resolve_like_paths` and the
 //! real-only CRD refresh test).
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::path::PathBuf;
 

@@ -17,6 +17,7 @@ mod conformance;
 mod contexts;
 mod curl;
 mod demo;
+mod discovery;
 mod exec;
 mod generated;
 mod hostile;

@@ -109,7 +109,7 @@ fn aggregated_version(doc: &Fetched) -> Option<&'static str> {
 }
 
 fn bad(path: &str, what: impl std::fmt::Display) -> Error {
-    Error::Config(format!(
+    Error::Response(format!(
         "discovery: GET {path}: not a discovery document: {what}"
     ))
 }
@@ -118,7 +118,7 @@ fn check_ok(doc: &Fetched) -> Result<()> {
     if doc.status == 200 {
         return Ok(());
     }
-    Err(Error::Config(format!(
+    Err(Error::Response(format!(
         "discovery: GET {}: the server answered {} (kcurl -v shows the exchange); a path (/…) \
          needs no discovery",
         doc.path, doc.status

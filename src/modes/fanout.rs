@@ -336,11 +336,13 @@ fn report_filtered<W: Write>(o: &Outcome, program: &crate::jq::Program, out: &mu
             let values = if *is_json {
                 crate::jq::Input::parse(body)
                     .map_err(|e| {
-                        Error::Config(format!("--jq: the response is not valid JSON ({e})"))
+                        Error::Response(format!("--jq: the response is not valid JSON ({e})"))
                     })
                     .and_then(|input| program.run(input))
             } else {
-                Err(Error::Config("--jq: the response is not JSON".to_string()))
+                Err(Error::Response(
+                    "--jq: the response is not JSON".to_string(),
+                ))
             };
             match values {
                 Ok(values) => {

@@ -200,7 +200,7 @@ impl State<'_, '_> {
             None => Error::Connect(format!("{}: the page was cut off: {e}", url.display())),
         })?;
         let page: Page = serde_json::from_slice(&body).map_err(|e| {
-            Error::Config(format!(
+            Error::Response(format!(
                 "{}: --paginate: the page is not a JSON list ({e})",
                 url.display()
             ))

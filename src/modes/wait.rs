@@ -71,7 +71,7 @@ pub fn run(
                             if let Condition::Truthy(p, _) = condition {
                                 let value: serde_json::Value = serde_json::from_slice(&body)
                                     .map_err(|e| {
-                                        Error::Config(format!(
+                                        Error::Response(format!(
                                             "{}: --until: the response is not JSON ({e})",
                                             url.display()
                                         ))

@@ -279,7 +279,7 @@ pub fn print_filtered(
             }
             Some(Err(e)) => {
                 let _ = out.flush();
-                return Err(Error::Config(format!(
+                return Err(Error::Response(format!(
                     "{url}: --jq: the response is not valid JSON ({e})"
                 )));
             }
@@ -329,7 +329,7 @@ pub fn print_json_bytes(
     match program {
         Some(p) => {
             let value = crate::jq::Input::parse(body).map_err(|e| {
-                Error::Config(format!("--jq: the response is not valid JSON ({e})"))
+                Error::Response(format!("--jq: the response is not valid JSON ({e})"))
             })?;
             filter_and_print(p, value, &mut out, opts)?;
         }
@@ -482,7 +482,7 @@ fn write_yaml_values<W: Write>(bytes: &[u8], out: &mut W) -> Result<()> {
 
 fn write_yaml<W: Write>(v: &serde_json::Value, out: &mut W) -> Result<()> {
     let text = serde_saphyr::to_string(v)
-        .map_err(|e| Error::Config(format!("-o yaml: cannot write YAML: {e}")))?;
+        .map_err(|e| Error::Response(format!("-o yaml: cannot write the response as YAML: {e}")))?;
     out.write_all(text.as_bytes()).map_err(Error::Output)?;
     if !text.ends_with('\n') {
         out.write_all(b"\n").map_err(Error::Output)?;
