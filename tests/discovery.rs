@@ -419,11 +419,26 @@ fn an_ambiguous_type_lists_the_full_paths() {
 #[test]
 fn v2beta1_aggregated_discovery_is_read() {
     let (pki, env) = (Pki::new(), Env::new());
-    let _server = serve(&pki, &env, widgets_server("v2beta1"));
+    let server = serve(&pki, &env, widgets_server("v2beta1"));
     let out = run(kcurl(&env).args(["-v", "po", "-n", "x"]));
     assert_eq!(
         resolved_line(&out),
         "* po → /api/v1/namespaces/x/pods (discovery fetched, aggregated v2beta1)"
+    );
+    // Discovery and the request share the request's client: one TCP+TLS connection.
+    let seen: Vec<(String, usize)> = server
+        .requests()
+        .iter()
+        .map(|r| (r.target.clone(), r.connection))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("/api".to_string(), 1),
+            ("/apis".to_string(), 1),
+            ("/api/v1/namespaces/x/pods".to_string(), 1)
+        ],
+        "{out:?}"
     );
 }
 
