@@ -17,18 +17,7 @@ RUNS=${RUNS:-50}
 
 . bench/lib.sh
 
-cargo build --release --quiet --bin kcurl --example demo_server
-KCURL=$PWD/target/release/kcurl
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-target/release/examples/demo_server "$work/demo" > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do grep -q '^export KUBECONFIG' "$work/server.log" 2>/dev/null && break; sleep 0.1; done
-export KUBECONFIG="$work/demo/kubeconfig"
-SERVER=$(sed -n 's/^kcurl demo API server on \([^ ]*\).*/\1/p' "$work/server.log")
+start_demo
 TOKEN=$(cat "$work/demo/token")
 CA="$work/demo/ca.crt"
 CURL="curl -sS --fail-with-body --cacert $CA -H 'Authorization: Bearer $TOKEN'"

@@ -13,17 +13,8 @@ RUNS=${RUNS:-200}
 
 . bench/lib.sh
 
-cargo build --release --quiet --bin kcurl --example demo_server
-KCURL=$PWD/target/release/kcurl
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-target/release/examples/demo_server "$work/demo" > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do grep -q '^export KUBECONFIG' "$work/server.log" 2>/dev/null && break; sleep 0.1; done
-export KUBECONFIG="$work/demo/kubeconfig" HOME="$work" XDG_CACHE_HOME="$work/cache"
+start_demo
+export HOME="$work" XDG_CACHE_HOME="$work/cache"
 PATH_CMD="$KCURL -c -o json /api/v1/namespaces/demo/pods"
 REF_CMD="$KCURL -c -o json pods"
 "$KCURL" pods >/dev/null   # writes the discovery cache
