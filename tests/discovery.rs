@@ -132,6 +132,12 @@ fn verbose_names_the_path_and_the_source() {
         "{second:?}"
     );
     assert!(discovery_gets(&second).is_empty(), "{second:?}");
+    // The context line comes first, as for any -v run, then what the reference resolved to.
+    let lines: Vec<&str> = second.stderr.lines().take(2).collect();
+    assert!(
+        lines[0].starts_with("* kubeconfig: ") && lines[1].starts_with("* deploy → "),
+        "{second:?}"
+    );
     // --refresh-discovery fetches again.
     let forced = demo.kcurl(&["-v", "--refresh-discovery", "deploy"]);
     assert!(

@@ -50,6 +50,7 @@ pub fn resolve_on(
         },
     )?;
     if settings.verbose {
+        client.trace_once();
         diag(&format!(
             "{label}* {} → {} ({})",
             sanitize(target),

@@ -230,10 +230,7 @@ impl<'r> Client<'r> {
         url: &ApiUrl,
         timings: &mut Timings,
     ) -> Result<http::Response<ureq::Body>> {
-        if self.net.verbose && !self.traced {
-            self.traced = true;
-            self.trace_context();
-        }
+        self.trace_once();
         let response = self.attempt(url, timings)?;
         if self.send_credentials
             && self.credentials.refreshable()
@@ -376,11 +373,8 @@ impl<'r> Client<'r> {
                 *value = accept.clone();
             }
         }
+        self.trace_once();
         if self.net.verbose {
-            if !self.traced {
-                self.traced = true;
-                self.trace_context();
-            }
             trace::request(
                 &self.label,
                 &http::Method::GET,
@@ -480,6 +474,14 @@ impl<'r> Client<'r> {
         } else {
             "the server rejected the kubeconfig user's client certificate: expired, or not \
              signed by the cluster's client CA (kcurl -v names the user and file)"
+        }
+    }
+
+    /// With `-v`: the context line, once per client, before anything else it traces.
+    pub fn trace_once(&mut self) {
+        if self.net.verbose && !self.traced {
+            self.traced = true;
+            self.trace_context();
         }
     }
 
