@@ -158,7 +158,7 @@ impl Plan {
             params.push((k.to_string(), v.to_string()));
         }
         let user_headers = body::parse_headers(&args.headers)?;
-        let request = request(args, method, params, user_headers)?;
+        let request = request(args, reference, method, params, user_headers)?;
         if fanout && request.is_streamed() {
             return Err(Error::Usage(format!(
                 "a body from stdin larger than {} MiB is streamed once and cannot go to several \
@@ -242,6 +242,7 @@ fn method(args: &Args) -> Result<Method> {
 /// The request: body (read and converted), headers, query parameters kcurl adds.
 fn request(
     args: &Args,
+    reference: bool,
     method: Method,
     mut params: Vec<(String, String)>,
     user_headers: Vec<(http::HeaderName, Option<http::HeaderValue>)>,
@@ -299,7 +300,6 @@ fn request(
         patch_type == Some(PatchType::Apply),
     )?;
     // Said once here, however many contexts are asked.
-    let reference = discovery::is_reference(&args.target);
     if let Some(ns) = &args.namespace
         && !reference
         && !args.target.contains("{namespace}")

@@ -179,6 +179,8 @@ struct Session<'a> {
     deadline: Instant,
     /// Built on first use; `Some(None)`: resolving the kubeconfig failed.
     client: Option<Option<Client<'a>>>,
+    /// The kubeconfig's server URL and namespace, read once.
+    selected: std::cell::OnceCell<(Option<String>, Option<String>)>,
 }
 
 impl<'a> Session<'a> {
@@ -192,6 +194,7 @@ impl<'a> Session<'a> {
             request,
             deadline,
             client: None,
+            selected: std::cell::OnceCell::new(),
         }
     }
 
@@ -208,7 +211,11 @@ impl<'a> Session<'a> {
     }
 
     /// The kubeconfig's selection (no credentials resolved): server URL and namespace.
-    fn selected(&self) -> (Option<String>, Option<String>) {
+    fn selected(&self) -> &(Option<String>, Option<String>) {
+        self.selected.get_or_init(|| self.select())
+    }
+
+    fn select(&self) -> (Option<String>, Option<String>) {
         let none = (None, None);
         if self.args.in_cluster {
             return none;
@@ -242,7 +249,10 @@ impl<'a> Session<'a> {
         if let Some(ns) = &self.args.namespace {
             return ns.clone();
         }
-        self.selected().1.unwrap_or_else(|| "default".into())
+        self.selected()
+            .1
+            .clone()
+            .unwrap_or_else(|| "default".into())
     }
 
     /// The client for the cluster, resolving the kubeconfig's credentials the first time.
@@ -271,7 +281,7 @@ impl<'a> Session<'a> {
     /// The server's table: cached, else fetched (and cached).
     fn table(&mut self) -> Option<Table> {
         let cache = self.cache();
-        let server = match self.selected().0 {
+        let server = match self.selected().0.clone() {
             Some(s) => s,
             None => self.client()?.server().to_string(),
         };

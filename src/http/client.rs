@@ -312,17 +312,26 @@ impl<'r> Client<'r> {
         timings.connected = connected;
         timings.tls_done = tls_done;
         timings.first_byte = Some(Instant::now());
-        let response = result.map_err(|e| {
-            let via_proxy = self
-                .proxy
-                .as_ref()
-                .and_then(|p| p.failure(&e, &url.display()));
-            via_proxy.unwrap_or_else(|| classify(e, url, &connector, timeouts))
-        })?;
+        let response = result.map_err(|e| self.failure(e, url, &connector, timeouts))?;
         if self.net.verbose {
             trace::response(&self.label, &response);
         }
         Ok(response)
+    }
+
+    /// A transport failure in words: the proxy's fault when it was the proxy, else classified.
+    fn failure(
+        &self,
+        e: ureq::Error,
+        url: &ApiUrl,
+        connector: &Connector,
+        timeouts: Timeouts,
+    ) -> Error {
+        let via_proxy = self
+            .proxy
+            .as_ref()
+            .and_then(|p| p.failure(&e, &url.display()));
+        via_proxy.unwrap_or_else(|| classify(e, url, connector, timeouts))
     }
 
     /// Point the client at `path` on the cluster's server (a resource reference, once
@@ -356,7 +365,6 @@ impl<'r> Client<'r> {
     /// connection as the request, read whole (at most `--max-body-size`): for discovery and
     /// completion. The user's -H headers go too, except Accept; no retries; `-v` traces it.
     pub fn get(&mut self, path: &str, accept: &str) -> Result<Got> {
-        use std::io::Read;
         let url = ApiUrl::new(&self.target.server, path, None, None, &[])?;
         let (agent, connector) = self.agent()?;
         let mut headers = body::headers(
@@ -394,13 +402,7 @@ impl<'r> Client<'r> {
             body::Payload::None,
             timeouts,
         );
-        let mut response = result.map_err(|e| {
-            let via_proxy = self
-                .proxy
-                .as_ref()
-                .and_then(|p| p.failure(&e, &url.display()));
-            via_proxy.unwrap_or_else(|| classify(e, &url, &connector, timeouts))
-        })?;
+        let mut response = result.map_err(|e| self.failure(e, &url, &connector, timeouts))?;
         if self.net.verbose {
             trace::response(&self.label, &response);
         }
@@ -411,23 +413,17 @@ impl<'r> Client<'r> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let max = self.net.max_body;
         let mut body = Vec::new();
-        response
-            .body_mut()
-            .as_reader()
-            .take(max.saturating_add(1))
-            .read_to_end(&mut body)
-            .map_err(|e| match crate::limit::Exceeded::in_io(&e) {
-                Some(x) => x.to_error(&url.display()),
-                None => Error::Connect(format!("{}: reading the response: {e}", url.display())),
-            })?;
-        if body.len() as u64 > max {
-            return Err(Error::Limit(format!(
-                "{}: the response is larger than --max-body-size ({max} bytes)",
-                url.display()
-            )));
-        }
+        crate::limit::read_to_end(
+            response.body_mut().as_reader(),
+            &mut body,
+            self.net.max_body,
+            "the response",
+        )
+        .map_err(|e| match crate::limit::Exceeded::in_io(&e) {
+            Some(x) => x.to_error(&url.display()),
+            None => Error::Connect(format!("{}: reading the response: {e}", url.display())),
+        })?;
         Ok(Got {
             status,
             content_type,
