@@ -830,3 +830,29 @@ fn discovery_gets(out: &Out) -> Vec<String> {
         .map(|l| l.split(' ').next().unwrap().to_string())
         .collect()
 }
+
+#[test]
+fn completion_never_offers_names_that_would_rewrite_the_shell_line() {
+    let (pki, env) = (Pki::new(), Env::new());
+    // A hostile server: object names with a newline, an escape sequence and a space.
+    let _server = serve(&pki, &env, |req: &Request| match req.path() {
+        "/api/v1/namespaces/default/pods" => Reply::json(
+            200,
+            r#"{"kind":"PodList","items":[{"metadata":{"name":"web-0"}},
+                {"metadata":{"name":"web-1\nrm -rf ~"}},{"metadata":{"name":"web-2\u001b[2J"}},
+                {"metadata":{"name":"web 3"}}]}"#,
+        ),
+        _ => widgets_server("v2")(req),
+    });
+    let out: Out = kcurl(&env)
+        .env("KCURL_COMPLETE", "fish")
+        .args(["--", "kcurl", "pod/web"])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (Some(0), "pod/web-0\n", ""),
+        "{out:?}"
+    );
+}

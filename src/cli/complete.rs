@@ -83,11 +83,14 @@ pub fn namespace(current: &OsStr) -> Vec<CompletionCandidate> {
     filtered(names.unwrap_or_default(), &current)
 }
 
-/// `words` starting with `current`, in order.
+/// `words` starting with `current`, in order. Words come from the server (type and object
+/// names): one with whitespace or a control character could split or rewrite the shell's
+/// line, so it is not offered.
 fn filtered(words: Vec<String>, current: &str) -> Vec<CompletionCandidate> {
     words
         .into_iter()
         .filter(|w| w.starts_with(current))
+        .filter(|w| !w.chars().any(|c| c.is_whitespace() || c.is_control()))
         .map(CompletionCandidate::new)
         .collect()
 }
